@@ -1,0 +1,64 @@
+// swift-tools-version: 6.0
+// Tangle: an out-of-distribution detection appliance.
+// Swift 6 language mode (strict concurrency) for every target.
+import PackageDescription
+
+let package = Package(
+    name: "Tangle",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tangle", targets: ["tangle"]),
+        .library(name: "TangleNetwork", targets: ["TangleNetwork"]),
+        .library(name: "TangleTraining", targets: ["TangleTraining"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // Native libraries (Debian -dev packages; scripts/setup.sh installs them).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The tensor core: storage, BLAS, parallel loops, seeded randomness.
+        .target(name: "TangleTensor", dependencies: ["CBLAS"]),
+        // SHA-256 for weights and data provenance.
+        .target(name: "TangleDigest"),
+        // Layers, the network built from an architecture description, losses and the optimiser.
+        .target(name: "TangleNetwork", dependencies: ["TangleTensor"]),
+        // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
+        .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
+        // Model folders: safetensors weights and the model card.
+        .target(name: "TangleModelStore", dependencies: ["TangleNetwork", "TangleDigest"]),
+        // Progress lines and SVG charts.
+        .target(name: "TangleReport"),
+        // The training loop, checkpoints and evaluation.
+        .target(
+            name: "TangleTraining",
+            dependencies: ["TangleNetwork", "TangleData", "TangleModelStore", "TangleReport", "TangleTensor"]),
+        // Benchmarks run by `tangle bench`.
+        .target(
+            name: "TangleBench",
+            dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleTensor"]),
+        // The command line.
+        .executableTarget(
+            name: "tangle",
+            dependencies: [
+                "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport",
+                "CBLAS", "CJPEG", "CPNG", "CZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
+        .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
+        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor"]),
+        .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
+        .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
+        .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),
+        .testTarget(
+            name: "TangleTrainingTests",
+            dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleModelStore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

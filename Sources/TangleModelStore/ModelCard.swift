@@ -1,0 +1,199 @@
+import TangleDigest
+import TangleNetwork
+
+/// How images are turned into the network's input; the image intake follows it.
+public struct Preprocessing: Codable, Sendable, Equatable {
+    /// Pixel scaling, e.g. `"divide by 255 to [0, 1]"`.
+    public var scale: String
+    /// Objects are light on a dark background (`"light-on-dark"`), as Fashion-MNIST is.
+    public var polarity: String
+    /// Colour to grey conversion.
+    public var color: String
+    /// Resizing rule.
+    public var resize: String
+
+    /// The Fashion-MNIST convention.
+    public static let fashionMNIST = Preprocessing(
+        scale: "pixel / 255, to [0, 1]", polarity: "light-on-dark", color: "luma (BT.601)",
+        resize: "area average, aspect kept, padded to square")
+}
+
+/// The training data a model was trained on, with file hashes.
+public struct DataSource: Codable, Sendable, Equatable {
+    /// `"fashion-mnist"` or `"image-folder"`.
+    public var kind: String
+    /// The folder read.
+    public var directory: String
+    /// Every file read, with its SHA-256.
+    public var files: [FileDigest]
+    /// The held-out calibration split, never trained on.
+    public var calibration: CalibrationSplit
+
+    /// Creates a data source record.
+    public init(kind: String, directory: String, files: [FileDigest], calibration: CalibrationSplit) {
+        self.kind = kind
+        self.directory = directory
+        self.files = files
+        self.calibration = calibration
+    }
+}
+
+/// A file and its SHA-256.
+public struct FileDigest: Codable, Sendable, Equatable {
+    /// The path.
+    public var path: String
+    /// Hex SHA-256.
+    public var sha256: String
+
+    /// Creates a record.
+    public init(path: String, sha256: String) {
+        self.path = path
+        self.sha256 = sha256
+    }
+}
+
+/// Which training examples are held out for calibration.
+public struct CalibrationSplit: Codable, Sendable, Equatable {
+    /// How the split was chosen: `"last"` (the last `count` examples) or `"stratified"`.
+    public var rule: String
+    /// Examples held out.
+    public var count: Int
+    /// Index range start for `"last"` (inclusive).
+    public var first: Int?
+    /// Seed for `"stratified"`.
+    public var seed: UInt64?
+
+    /// Creates a split record.
+    public init(rule: String, count: Int, first: Int? = nil, seed: UInt64? = nil) {
+        self.rule = rule
+        self.count = count
+        self.first = first
+        self.seed = seed
+    }
+}
+
+/// The settings a model was trained with.
+public struct Hyperparameters: Codable, Sendable, Equatable {
+    /// Images per step.
+    public var batchSize: Int
+    /// Adam's learning rate.
+    public var learningRate: Float
+    /// Epochs asked for.
+    public var epochs: Int
+    /// The seed for initialisation and shuffling.
+    public var seed: UInt64
+    /// The optimiser, `"adam"`.
+    public var optimizer: String
+
+    /// Creates a record.
+    public init(batchSize: Int, learningRate: Float, epochs: Int, seed: UInt64, optimizer: String = "adam") {
+        self.batchSize = batchSize
+        self.learningRate = learningRate
+        self.epochs = epochs
+        self.seed = seed
+        self.optimizer = optimizer
+    }
+}
+
+/// Measurements at the end of one epoch.
+public struct EpochMetrics: Codable, Sendable, Equatable {
+    /// 1-based epoch number.
+    public var epoch: Int
+    /// Mean training loss over the epoch.
+    public var trainLoss: Double
+    /// Training accuracy over the epoch (running, as the weights changed).
+    public var trainAccuracy: Double
+    /// Loss on the calibration split.
+    public var calibrationLoss: Double
+    /// Accuracy on the calibration split.
+    public var calibrationAccuracy: Double
+    /// Loss on the test set, when one was given.
+    public var testLoss: Double?
+    /// Accuracy on the test set, when one was given.
+    public var testAccuracy: Double?
+    /// Training images per second over the epoch.
+    public var imagesPerSecond: Double
+    /// Wall-clock seconds of the epoch (training plus evaluation).
+    public var seconds: Double
+
+    /// Creates a record.
+    public init(
+        epoch: Int, trainLoss: Double, trainAccuracy: Double, calibrationLoss: Double, calibrationAccuracy: Double,
+        testLoss: Double?, testAccuracy: Double?, imagesPerSecond: Double, seconds: Double
+    ) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.calibrationLoss = calibrationLoss
+        self.calibrationAccuracy = calibrationAccuracy
+        self.testLoss = testLoss
+        self.testAccuracy = testAccuracy
+        self.imagesPerSecond = imagesPerSecond
+        self.seconds = seconds
+    }
+}
+
+/// The model card, `model.json`: everything needed to rebuild, judge and trust a model.
+public struct ModelCard: Codable, Sendable, Equatable {
+    /// The card format, `"tangle-model"`.
+    public var format = "tangle-model"
+    /// The card format's version.
+    public var formatVersion = 1
+    /// The model's name (its folder name by default).
+    public var name: String
+    /// The Tangle version that wrote it.
+    public var toolVersion: String
+    /// When the card was written (RFC 3339).
+    public var created: String
+    /// The network, as data.
+    public var architecture: Architecture
+    /// The hidden representations later stages read by name (DkNN layers).
+    public var representations: [String]
+    /// How images become input.
+    public var preprocessing: Preprocessing
+    /// Class names, indexed by label.
+    public var classNames: [String]
+    /// The training data and calibration split.
+    public var data: DataSource
+    /// The training settings.
+    public var hyperparameters: Hyperparameters
+    /// One record per completed epoch.
+    public var epochs: [EpochMetrics]
+    /// The epoch whose weights are stored (best calibration accuracy).
+    public var selectedEpoch: Int?
+    /// How training ended: `"completed"`, `"interrupted"` or `"stopped: ..."`.
+    public var status: String
+    /// The weights file name inside the folder.
+    public var weightsFile: String
+    /// Hex SHA-256 of the weights file.
+    public var weightsSHA256: String
+
+    enum CodingKeys: String, CodingKey {
+        case format, formatVersion, name, toolVersion, created, architecture, representations, preprocessing
+        case classNames, data, hyperparameters, epochs, selectedEpoch, status, weightsFile
+        case weightsSHA256 = "weightsSha256"
+    }
+
+    /// Creates a card.
+    public init(
+        name: String, toolVersion: String, created: String, architecture: Architecture, representations: [String],
+        preprocessing: Preprocessing, classNames: [String], data: DataSource, hyperparameters: Hyperparameters,
+        epochs: [EpochMetrics] = [], selectedEpoch: Int? = nil, status: String = "training",
+        weightsFile: String = "model.safetensors", weightsSHA256: String = ""
+    ) {
+        self.name = name
+        self.toolVersion = toolVersion
+        self.created = created
+        self.architecture = architecture
+        self.representations = representations
+        self.preprocessing = preprocessing
+        self.classNames = classNames
+        self.data = data
+        self.hyperparameters = hyperparameters
+        self.epochs = epochs
+        self.selectedEpoch = selectedEpoch
+        self.status = status
+        self.weightsFile = weightsFile
+        self.weightsSHA256 = weightsSHA256
+    }
+}

@@ -1,0 +1,56 @@
+import TangleTensor
+
+/// Adam with bias correction (Kingma & Ba 2015) over a flat parameter buffer.
+///
+/// `m ← β1 m + (1−β1) g`, `v ← β2 v + (1−β2) g²`, `θ ← θ − lr · m̂ / (√v̂ + ε)` with
+/// `m̂ = m / (1−β1^t)`, `v̂ = v / (1−β2^t)`.
+public final class Adam: @unchecked Sendable {
+    /// Learning rate.
+    public var learningRate: Float
+    /// First-moment decay.
+    public let beta1: Float
+    /// Second-moment decay.
+    public let beta2: Float
+    /// Added to the denominator (1e-7, as Keras).
+    public let epsilon: Float
+    /// Steps taken.
+    public private(set) var step = 0
+    private let m: FloatBuffer
+    private let v: FloatBuffer
+
+    /// Creates the optimiser for `count` parameters.
+    public init(count: Int, learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        m = FloatBuffer(count: count)
+        v = FloatBuffer(count: count)
+    }
+
+    /// Applies one update to `parameters` from `gradient` (both `count` long), split over workers.
+    public func update(parameters: FloatBuffer, gradient: FloatBuffer) {
+        step += 1
+        let t = Float(step)
+        let c1 = 1 - powf(beta1, t), c2 = 1 - powf(beta2, t)
+        let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon
+        let p = parameters.shared, g = gradient.shared, ms = m.shared, vs = v.shared
+        let ranges = Parallel.split(parameters.count, into: Parallel.workerCount)
+        Parallel.run(ranges.count) { w in
+            for i in ranges[w] {
+                let gi = g.base[i]
+                let mi = b1 * ms.base[i] + (1 - b1) * gi
+                let vi = b2 * vs.base[i] + (1 - b2) * gi * gi
+                ms.base[i] = mi
+                vs.base[i] = vi
+                p.base[i] -= lr * (mi / c1) / ((vi / c2).squareRoot() + eps)
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Foundation
+#endif

@@ -1,0 +1,64 @@
+import TangleTensor
+
+/// Every buffer one batch needs, allocated once for a batch capacity and reused for every step.
+///
+/// `activations[0]` is the input batch and `activations[i]` the output of layer `i - 1`, each
+/// `[capacity, size]` in NHWC order. `gradients[i]` matches `activations[i]` (index 0 exists only
+/// with `inputGradient: true`). Each worker has its own scratch space and parameter gradient.
+public final class Workspace: @unchecked Sendable {
+    /// The largest batch the buffers hold.
+    public let capacity: Int
+    /// The number of parallel workers a batch is split over.
+    public let workers: Int
+    /// Whether gradient buffers exist.
+    public let trainable: Bool
+    /// The input batch followed by every layer's output.
+    public let activations: [FloatBuffer]
+    /// Gradients of the loss with respect to each entry of ``activations``.
+    public let gradients: [FloatBuffer?]
+    /// Per-worker parameter gradients; after ``Network/backward(_:count:inputGradient:)`` the
+    /// first holds the sum.
+    public let workerGradients: [FloatBuffer]
+    /// Per-worker scratch space (im2col).
+    public let scratch: [FloatBuffer]
+
+    /// Allocates the buffers of `network` for batches of up to `capacity` images.
+    ///
+    /// - Parameters:
+    ///   - trainable: allocate gradient buffers (training, attacks).
+    ///   - inputGradient: also a gradient buffer for the input images (attacks).
+    ///   - workers: parallel workers (default: one per core).
+    public init(
+        network: Network, capacity: Int, trainable: Bool, inputGradient: Bool = false,
+        workers: Int = Parallel.workerCount
+    ) {
+        self.capacity = capacity
+        self.workers = max(1, workers)
+        self.trainable = trainable
+        let sizes = [network.inputShape.size] + network.layers.map(\.outputShape.size)
+        activations = sizes.map { FloatBuffer(count: $0 * capacity) }
+        gradients = sizes.enumerated().map { i, s in
+            trainable && (i > 0 || inputGradient) ? FloatBuffer(count: s * capacity) : nil
+        }
+        workerGradients = trainable ? (0..<self.workers).map { _ in FloatBuffer(count: network.parameterCount) } : []
+        let scratchCount = network.layers.map(\.scratchCount).max() ?? 0
+        scratch = (0..<self.workers).map { _ in FloatBuffer(count: scratchCount) }
+        // Each worker calls BLAS from its own thread; one BLAS thread per call keeps them apart.
+        if self.workers > 1 { BLAS.setThreads(1) }
+    }
+
+    /// The input batch buffer, `[capacity, inputSize]`.
+    public var input: FloatBuffer { activations[0] }
+
+    /// The summed parameter gradient after a backward pass.
+    public var parameterGradient: FloatBuffer { workerGradients[0] }
+
+    /// The output of layer `index - 1` (`index` from ``Network/representationIndex(_:)``).
+    public func activation(_ index: Int) -> FloatBuffer { activations[index] }
+
+    /// The logits buffer (the last activation).
+    public var logits: FloatBuffer { activations[activations.count - 1] }
+
+    /// The gradient buffer for the logits.
+    public var logitsGradient: FloatBuffer { gradients[gradients.count - 1]! }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import TangleBench
+import TangleData
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure Tangle's speed (run a release build).", subcommands: [BenchTrain.self, BenchLayers.self])
+}
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training throughput at batch 256: median images/s over timed windows, beside the machine's SGEMM rate.")
+
+    @Option(help: "Timed windows.")
+    var windows = 8
+
+    @Option(help: "Steps per window.")
+    var steps = 20
+
+    @Option(help: "Folder with the Fashion-MNIST IDX files (random data when missing).")
+    var data = FashionMNIST.defaultDirectory
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        var bench = TrainBenchmark()
+        bench.windows = windows
+        bench.stepsPerWindow = steps
+        let r = try bench.run(dataDirectory: data)
+        if json {
+            let e = JSONEncoder()
+            e.keyEncodingStrategy = .convertToSnakeCase
+            e.outputFormatting = [.sortedKeys]
+            print(String(decoding: try e.encode(r), as: UTF8.self))
+        } else {
+            print(String(format: "training: %.0f images/s (median of %d windows; %.1f GFLOP/s = %.0f%% of SGEMM %.1f GFLOP/s); peak RSS %.0f MiB",
+                         r.imagesPerSecond, r.windowImagesPerSecond.count, r.achievedGflops, 100 * r.fractionOfSgemm,
+                         r.machineSgemmGflops, r.peakRssMib))
+        }
+    }
+}
+
+struct BenchLayers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "layers", abstract: "Where a training step's time goes: each layer's forward and backward time at batch 256.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let rows = try LayerBenchmark().run()
+        if json {
+            let e = JSONEncoder()
+            e.keyEncodingStrategy = .convertToSnakeCase
+            e.outputFormatting = [.sortedKeys]
+            print(String(decoding: try e.encode(rows), as: UTF8.self))
+            return
+        }
+        print("layer     forward ms  backward ms  GFLOP/s")
+        for r in rows {
+            print(String(format: "%-8@ %10.2f  %11.2f  %7.1f", r.layer, r.forwardMs, r.backwardMs, r.gflops))
+        }
+        let total = rows.reduce(0) { $0 + $1.forwardMs + $1.backwardMs }
+        print(String(format: "total    %.2f ms per batch of 256 = %.0f images/s (layers only)", total, 256 / total * 1000))
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `tangle` command line: thin commands that parse arguments and call the library.
+@main
+struct Tangle: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tangle",
+        abstract: "Out-of-distribution detection with an entangled classifier and Deep k-Nearest Neighbors.",
+        version: "tangle 0.1.0",
+        subcommands: [Train.self, Evaluate.self, Info.self, Bench.self, Version.self])
+}

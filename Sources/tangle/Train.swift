@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import TangleData
+import TangleModelStore
+import TangleNetwork
+import TangleTraining
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a classifier and write a model folder (weights, model card, curves).",
+        discussion: """
+            The last --calibration-count training images are held out (never trained on) for calibration \
+            and model selection: the stored weights are those of the epoch with the best calibration accuracy. \
+            Ctrl-C stops after the current step and keeps the last complete checkpoint.
+            """)
+
+    @Option(help: "Folder with the Fashion-MNIST IDX files.")
+    var data = FashionMNIST.defaultDirectory
+
+    @Option(help: "Model folder to write.")
+    var out = "models/fashion-mnist-baseline"
+
+    @Option(help: "Model name (default: the folder's name).")
+    var name: String?
+
+    @Option(help: "Passes over the training data.")
+    var epochs = 20
+
+    @Option(help: "Images per step.")
+    var batchSize = 256
+
+    @Option(help: "Adam learning rate.")
+    var learningRate: Float = 1e-3
+
+    @Option(help: "Seed for initialisation and shuffling.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Training images held out for calibration (the last ones).")
+    var calibrationCount = 1000
+
+    @Flag(help: "Skip the test-set evaluation after each epoch.")
+    var noTest = false
+
+    func run() throws {
+        let source = FashionMNIST(directory: data)
+        let train = try source.training()
+        let test = noTest ? nil : try source.test()
+        let set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
+        let network = try Network(architecture: .reference(classes: train.classNames.count), seed: seed)
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.learningRate = learningRate
+        options.seed = seed
+        let folder = ModelFolder(path: out)
+        let files = try source.trainingProvenance().map { FileDigest(path: $0.path, sha256: $0.sha256) }
+        let card = ModelCard(
+            name: name ?? (out as NSString).lastPathComponent, toolVersion: tangleVersion, created: rfc3339Now(),
+            architecture: network.architecture, representations: ["pool1", "pool2", "fc1", "fc2", "logits"],
+            preprocessing: .fashionMNIST, classNames: train.classNames,
+            data: DataSource(
+                kind: "fashion-mnist", directory: source.directory, files: files,
+                calibration: CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)),
+            hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: epochs, seed: seed))
+        StopSignal.install()
+        let trainer = try Trainer(network: network, options: options, data: set, test: test, folder: folder, card: card)
+        let t0 = Date()
+        let final = try trainer.run()
+        let best = final.epochs.first { $0.epoch == final.selectedEpoch }
+        var summary = "\(final.status): \(final.epochs.count) epochs in \(Int(Date().timeIntervalSince(t0))) s"
+        if let best {
+            summary += String(format: "; kept epoch %d (calibration accuracy %.2f%%", best.epoch, 100 * best.calibrationAccuracy)
+            if let t = best.testAccuracy { summary += String(format: ", test accuracy %.2f%%", 100 * t) }
+            summary += ")"
+        }
+        print(summary)
+        print("model written to \(out)")
+    }
+}
