@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "TangleDigest"),
         // Layers, the network built from an architecture description, losses and the optimiser.
         .target(name: "TangleNetwork", dependencies: ["TangleTensor"]),
+        // The soft nearest neighbor loss, its temperatures, and the entangled objective.
+        .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
         .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
         // Model folders: safetensors weights and the model card.
@@ -36,7 +38,7 @@ let package = Package(
         // The training loop, checkpoints and evaluation.
         .target(
             name: "TangleTraining",
-            dependencies: ["TangleNetwork", "TangleData", "TangleModelStore", "TangleReport", "TangleTensor"]),
+            dependencies: ["TangleNetwork", "TangleData", "TangleModelStore", "TangleReport", "TangleTensor", "TangleEntanglement"]),
         // Benchmarks run by `tangle bench`.
         .target(
             name: "TangleBench",
@@ -45,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "tangle",
             dependencies: [
-                "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport",
+                "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
                 "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor"]),
+        .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),

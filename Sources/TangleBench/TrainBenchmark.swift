@@ -38,6 +38,8 @@ public struct TrainBenchmark {
         public var data: String
         /// OpenBLAS build.
         public var blas: String
+        /// The auxiliary terms trained (the objective beyond cross-entropy).
+        public var objective: [ObjectiveTerm]
     }
 
     /// Timed windows.
@@ -53,7 +55,11 @@ public struct TrainBenchmark {
     public init() {}
 
     /// Runs it.
-    public func run(dataDirectory: String = FashionMNIST.defaultDirectory) throws -> Result {
+    /// - Parameter objective: builds the auxiliary terms for the network (none: cross-entropy only).
+    public func run(
+        dataDirectory: String = FashionMNIST.defaultDirectory,
+        objective: (Network) throws -> [any AuxiliaryLoss] = { _ in [] }
+    ) throws -> Result {
         let images: LabelledImages
         let source: String
         if let train = try? FashionMNIST(directory: dataDirectory).training() {
@@ -72,9 +78,10 @@ public struct TrainBenchmark {
         var options = TrainingOptions()
         options.batchSize = batchSize
         let set = try TrainingSet(holdingOutLast: 0, of: images)
+        let terms = try objective(network)
         let trainer = try Trainer(
             network: network, options: options, data: set, test: nil, folder: nil,
-            card: BenchmarkCard.make(network: network))
+            card: BenchmarkCard.make(network: network), auxiliaryLosses: terms)
         var rng = SeededGenerator(seed: 7)
         func batch() -> ArraySlice<Int> {
             ArraySlice((0..<batchSize).map { _ in Int(rng.next() % UInt64(images.count)) })
@@ -94,6 +101,7 @@ public struct TrainBenchmark {
             imagesPerSecond: median, windowImagesPerSecond: rates, batchSize: batchSize, stepsPerWindow: stepsPerWindow,
             warmupSteps: warmupSteps, flopsPerImage: flops, achievedGflops: flops * median / 1e9,
             machineSgemmGflops: sgemm, fractionOfSgemm: flops * median / 1e9 / sgemm,
-            peakRssMib: Statistics.peakRSSMiB(), workers: Parallel.workerCount, data: source, blas: BLAS.configuration)
+            peakRssMib: Statistics.peakRSSMiB(), workers: Parallel.workerCount, data: source, blas: BLAS.configuration,
+            objective: terms.map(\.record))
     }
 }

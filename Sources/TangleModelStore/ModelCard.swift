@@ -157,6 +157,8 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var data: DataSource
     /// The training settings.
     public var hyperparameters: Hyperparameters
+    /// Terms added to the cross-entropy (empty for a cross-entropy-only model).
+    public var objective: [ObjectiveTerm]
     /// One record per completed epoch.
     public var epochs: [EpochMetrics]
     /// The epoch whose weights are stored (best calibration accuracy).
@@ -170,7 +172,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, formatVersion, name, toolVersion, created, architecture, representations, preprocessing
-        case classNames, data, hyperparameters, epochs, selectedEpoch, status, weightsFile
+        case classNames, data, hyperparameters, objective, epochs, selectedEpoch, status, weightsFile
         case weightsSHA256 = "weightsSha256"
     }
 
@@ -178,7 +180,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public init(
         name: String, toolVersion: String, created: String, architecture: Architecture, representations: [String],
         preprocessing: Preprocessing, classNames: [String], data: DataSource, hyperparameters: Hyperparameters,
-        epochs: [EpochMetrics] = [], selectedEpoch: Int? = nil, status: String = "training",
+        objective: [ObjectiveTerm] = [], epochs: [EpochMetrics] = [], selectedEpoch: Int? = nil, status: String = "training",
         weightsFile: String = "model.safetensors", weightsSHA256: String = ""
     ) {
         self.name = name
@@ -190,6 +192,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
         self.classNames = classNames
         self.data = data
         self.hyperparameters = hyperparameters
+        self.objective = objective
         self.epochs = epochs
         self.selectedEpoch = selectedEpoch
         self.status = status

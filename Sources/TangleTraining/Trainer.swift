@@ -1,5 +1,6 @@
 import Foundation
 import TangleData
+import TangleEntanglement
 import TangleModelStore
 import TangleNetwork
 import TangleReport
@@ -21,6 +22,11 @@ public struct TrainingOptions: Sendable {
     public var maxSteps: Int?
     /// Record the running loss every this many steps to `training-log.jsonl`.
     public var logEvery = 20
+    /// Measure every hidden layer's SNNL on a fixed calibration batch every this many steps
+    /// (`entanglement.jsonl`, `entanglement.svg`); 0 turns it off.
+    public var probeEvery = 100
+    /// Images in the fixed probe batch (taken from the calibration split).
+    public var probeBatch = 500
 
     /// Default settings (the reference's: batch 256, Adam 1e-3).
     public init() {}
@@ -45,6 +51,9 @@ public final class Trainer {
     private let optimizer: Adam
     private var rng: SeededGenerator
     private let labelBuffer: UnsafeMutablePointer<Int32>
+    private let auxiliary: [any AuxiliaryLoss]
+    private var probeLog: [String] = []
+    private var probeRecords: [(step: Int, epoch: Double, layers: [EntanglementProbe.Layer])] = []
 
     /// Prepares a run.
     /// - Parameters:
@@ -53,7 +62,11 @@ public final class Trainer {
     ///   - test: reported after each epoch (never used for selection).
     ///   - folder: where the model is written (nothing is written when `nil`).
     ///   - card: the model card to fill in.
-    public init(network: Network, options: TrainingOptions, data: TrainingSet, test: LabelledImages?, folder: ModelFolder?, card: ModelCard) throws {
+    ///   - auxiliaryLosses: terms added to the cross-entropy (the entangled objective, a control).
+    public init(
+        network: Network, options: TrainingOptions, data: TrainingSet, test: LabelledImages?, folder: ModelFolder?,
+        card: ModelCard, auxiliaryLosses: [any AuxiliaryLoss] = []
+    ) throws {
         guard options.batchSize > 0, data.trainIndices.count >= options.batchSize else {
             throw TrainingError.invalidOptions(
                 "batch size \(options.batchSize) needs at least that many training images; there are \(data.trainIndices.count)")
@@ -72,6 +85,8 @@ public final class Trainer {
         optimizer = Adam(count: network.parameterCount, learningRate: options.learningRate)
         rng = SeededGenerator(seed: options.seed &+ 0x5EED)
         labelBuffer = .allocate(capacity: options.batchSize)
+        auxiliary = auxiliaryLosses
+        self.card.objective = auxiliaryLosses.map(\.record)
     }
 
     deinit { labelBuffer.deallocate() }
@@ -80,16 +95,19 @@ public final class Trainer {
     /// reshuffled every epoch).
     public var stepsPerEpoch: Int { data.trainIndices.count / options.batchSize }
 
-    /// One training step on the images at `batch`: forward, loss, backward, Adam update.
-    /// - Returns: the batch's mean loss and correct count.
+    /// One training step on the images at `batch`: forward, losses, backward, Adam update.
+    /// - Returns: the batch's mean total loss (cross-entropy plus auxiliary terms) and correct count.
     public func step(_ batch: ArraySlice<Int>) -> SoftmaxCrossEntropy.Result {
         let n = batch.count
         data.images.copyImages(batch, into: workspace.input.pointer)
         for (i, idx) in batch.enumerated() { labelBuffer[i] = data.images.labels[idx] }
         network.forward(workspace, count: n, zeroGradients: true)
-        let result = SoftmaxCrossEntropy.evaluate(
+        var result = SoftmaxCrossEntropy.evaluate(
             logits: workspace.logits.pointer, labels: labelBuffer, count: n, classes: network.classCount,
             gradient: workspace.logitsGradient.pointer)
+        for term in auxiliary {
+            result.loss += term.apply(network: network, workspace: workspace, labels: labelBuffer, count: n)
+        }
         guard result.loss.isFinite else { return result }
         network.backward(workspace, count: n)
         optimizer.update(parameters: network.parameters, gradient: workspace.parameterGradient)
@@ -126,6 +144,9 @@ public final class Trainer {
                     throw TrainingError.nonFiniteLoss(epoch: epoch, step: s + 1, value: r.loss)
                 }
                 globalStep += 1
+                if options.probeEvery > 0 && (globalStep % options.probeEvery == 0 || globalStep == 1) {
+                    try probe(step: globalStep, epoch: Double(epoch - 1) + Double(s + 1) / Double(steps))
+                }
                 lossSum += r.loss * Double(options.batchSize)
                 correct += r.correct
                 seen += options.batchSize
@@ -164,18 +185,58 @@ public final class Trainer {
                 if let folder { card.weightsSHA256 = try folder.writeWeights(best, fileName: card.weightsFile) }
             }
             progress.finish(line)
+            card.objective = auxiliary.map(\.record)
             try saveCard(log: log)
             if seen < steps * options.batchSize { break }
         }
         card.status = StopSignal.isRequested ? "interrupted" : "completed"
+        card.objective = auxiliary.map(\.record)
         try saveCard(log: log)
         network.copyParameters(from: best)
         return card
     }
 
+    /// Measures every hidden layer's entanglement on the fixed probe batch.
+    private func probe(step: Int, epoch: Double) throws {
+        let indices = Array(data.calibrationIndices.prefix(options.probeBatch))
+        guard indices.count >= 2 else { return }
+        let hidden = card.representations.filter { $0 != network.representationNames.last }
+        let ws = probeWorkspace ?? Workspace(network: network, capacity: indices.count, trainable: false)
+        probeWorkspace = ws
+        data.images.copyImages(indices, into: ws.input.pointer)
+        network.forward(ws, count: indices.count)
+        var trainingT: [String: Double] = [:]
+        for term in auxiliary {
+            if let e = term as? EntanglementLoss {
+                for (name, t) in zip(e.settings.layers, e.temperatures) { trainingT[name] = t }
+            }
+        }
+        let layers = try EntanglementProbe().measure(
+            network: network, workspace: ws, count: indices.count, labels: indices.map { data.images.labels[$0] },
+            layers: hidden, trainingTemperatures: trainingT)
+        probeRecords.append((step, epoch, layers))
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        struct Line: Encodable {
+            var step: Int
+            var epoch: Double
+            var layers: [EntanglementProbe.Layer]
+        }
+        probeLog.append(String(decoding: try encoder.encode(Line(step: step, epoch: epoch, layers: layers)), as: UTF8.self))
+    }
+
+    private var probeWorkspace: Workspace?
+
     private func saveCard(log: [String] = []) throws {
         guard let folder else { return }
         try folder.writeCard(card)
+        if !probeLog.isEmpty {
+            try ModelFolder.atomicWrite(Data((probeLog.joined(separator: "\n") + "\n").utf8), to: folder.file("entanglement.jsonl"))
+            try ModelFolder.atomicWrite(
+                Data(TrainingCharts.entanglement(card.name, probeRecords).svg().utf8), to: folder.file("entanglement.svg"))
+        }
         if !log.isEmpty {
             try ModelFolder.atomicWrite(Data((log.joined(separator: "\n") + "\n").utf8), to: folder.file("training-log.jsonl"))
         }

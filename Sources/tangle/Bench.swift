@@ -25,11 +25,15 @@ struct BenchTrain: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @OptionGroup(title: "Entangled objective (with --snnl-factor the workload is the peer's: SNNL on all four hidden layers)")
+    var objective: ObjectiveOptions
+
     func run() throws {
         var bench = TrainBenchmark()
         bench.windows = windows
         bench.stepsPerWindow = steps
-        let r = try bench.run(dataDirectory: data)
+        let options = objective
+        let r = try bench.run(dataDirectory: data) { try options.terms(network: $0, batchSize: 256) }
         if json {
             let e = JSONEncoder()
             e.keyEncodingStrategy = .convertToSnakeCase

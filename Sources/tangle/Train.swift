@@ -41,6 +41,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Skip the test-set evaluation after each epoch.")
     var noTest = false
 
+    @OptionGroup(title: "Entangled objective")
+    var objective: ObjectiveOptions
+
     func run() throws {
         let source = FashionMNIST(directory: data)
         let train = try source.training()
@@ -63,7 +66,9 @@ struct Train: ParsableCommand {
                 calibration: CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)),
             hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: epochs, seed: seed))
         StopSignal.install()
-        let trainer = try Trainer(network: network, options: options, data: set, test: test, folder: folder, card: card)
+        let terms = try objective.terms(network: network, batchSize: batchSize)
+        let trainer = try Trainer(
+            network: network, options: options, data: set, test: test, folder: folder, card: card, auxiliaryLosses: terms)
         let t0 = Date()
         let final = try trainer.run()
         let best = final.epochs.first { $0.epoch == final.selectedEpoch }

@@ -1,0 +1,279 @@
+import Foundation
+import TangleTensor
+
+/// The soft nearest neighbor loss (Frosst, Papernot & Hinton 2019, eq. 1) on one batch of
+/// representations: how entangled the classes are.
+///
+///     loss = -(1/m) Σ_{i∈M} log( Σ_{j≠i, y_j=y_i} e^{-d_ij/T} / Σ_{k≠i} e^{-d_ik/T} )
+///
+/// `d` is the squared euclidean distance or the cosine distance `1 − cos`. `M` holds the points
+/// with at least one other point of their label (a point alone in its label contributes nothing),
+/// `m = |M|`; a batch of one class gives exactly 0. Both sums are log-sum-exps, so the loss is
+/// exact even where every exponential underflows. Pairwise distances come from one GEMM (the Gram
+/// matrix); gradients with respect to the representations and the temperature are analytic.
+///
+/// Buffers are allocated once for a batch capacity and feature width; ``evaluate(_:count:dimension:labels:temperature:gradient:scale:)``
+/// allocates nothing.
+public final class SoftNearestNeighborLoss: @unchecked Sendable {
+    /// The pairwise distance.
+    public enum Distance: String, Codable, Sendable, CaseIterable {
+        /// `‖x_i − x_j‖²`.
+        case euclidean
+        /// `1 − x_i·x_j / (‖x_i‖ ‖x_j‖)`; an all-zero vector counts as at distance 1 from everything.
+        case cosine
+    }
+
+    /// The loss and its derivative with respect to the temperature.
+    public struct Value: Sendable {
+        /// The (unweighted) loss.
+        public var loss: Double
+        /// `∂loss/∂T`.
+        public var dTemperature: Double
+    }
+
+    /// The distance used.
+    public let distance: Distance
+    private let capacity: Int
+    private let maxDimension: Int
+    private let gram: FloatBuffer  // [b, b]: Gram matrix, then the distance coefficients
+    private let coefficients: FloatBuffer  // [b, b]: ∂loss/∂d (symmetrised)
+    private let normalized: FloatBuffer  // [b, D] for cosine
+    private let rowNorms: FloatBuffer
+    private let cosineGradient: FloatBuffer  // [b, D] for cosine: ∂loss/∂x̂
+    private var preparedCount = 0
+    private var hasCoefficients = false
+
+    /// Prepares buffers for batches of up to `capacity` points of up to `maxDimension` features.
+    public init(distance: Distance, capacity: Int, maxDimension: Int) {
+        self.distance = distance
+        self.capacity = capacity
+        self.maxDimension = maxDimension
+        gram = FloatBuffer(count: capacity * capacity)
+        coefficients = FloatBuffer(count: capacity * capacity)
+        normalized = FloatBuffer(count: distance == .cosine ? capacity * maxDimension : 0)
+        rowNorms = FloatBuffer(count: capacity)
+        cosineGradient = FloatBuffer(count: distance == .cosine ? capacity * maxDimension : 0)
+    }
+
+    /// Computes the loss of `count` points (rows of `x`, `dimension` wide).
+    ///
+    /// - Parameters:
+    ///   - gradient: when given, `scale * ∂loss/∂x` is **added** into it (`[count, dimension]`).
+    ///   - scale: the weight applied to the gradient (e.g. the objective's factor).
+    /// - Returns: the loss and `∂loss/∂T` (unscaled).
+    @discardableResult
+    public func evaluate(
+        _ x: UnsafePointer<Float>, count b: Int, dimension: Int, labels: UnsafePointer<Int32>, temperature: Double,
+        gradient: UnsafeMutablePointer<Float>? = nil, scale: Float = 1
+    ) -> Value {
+        prepare(x, count: b, dimension: dimension)
+        let v = value(count: b, labels: labels, temperature: temperature)
+        if let gradient { addGradient(x, count: b, dimension: dimension, into: gradient, scale: scale) }
+        return v
+    }
+
+    /// Step 1 of 3: computes the pairwise distances of `count` points (one GEMM).
+    public func prepare(_ x: UnsafePointer<Float>, count b: Int, dimension: Int) {
+        precondition(b <= capacity && dimension <= maxDimension, "batch exceeds the SNNL buffers")
+        preparedCount = b
+        guard b >= 2 else { return }
+        distances(x, count: b, dimension: dimension)
+    }
+
+    /// Step 2 of 3: the loss and `∂loss/∂T` at `temperature` for the prepared distances; may be
+    /// called for several temperatures (the last call's coefficients feed ``addGradient``).
+    public func value(count b: Int, labels: UnsafePointer<Int32>, temperature: Double) -> Value {
+        precondition(b == preparedCount, "call prepare first")
+        guard b >= 2 else {
+            hasCoefficients = false
+            return Value(loss: 0, dTemperature: 0)
+        }
+        let v = coefficientsFromDistances(count: b, labels: labels, temperature: temperature)
+        hasCoefficients = v.members > 0
+        return Value(loss: v.loss, dTemperature: v.dT)
+    }
+
+    /// Step 3 of 3: adds `scale * ∂loss/∂x` at the last temperature into `gradient`.
+    public func addGradient(_ x: UnsafePointer<Float>, count b: Int, dimension: Int, into gradient: UnsafeMutablePointer<Float>, scale: Float) {
+        guard hasCoefficients else { return }
+        backward(x, count: b, dimension: dimension, gradient: gradient, scale: scale)
+    }
+
+    /// The loss at several temperatures from one distance matrix.
+    public func losses(
+        _ x: UnsafePointer<Float>, count b: Int, dimension: Int, labels: UnsafePointer<Int32>, temperatures: [Double]
+    ) -> [Value] {
+        prepare(x, count: b, dimension: dimension)
+        return temperatures.map { value(count: b, labels: labels, temperature: $0) }
+    }
+
+    /// The median pairwise distance of the last batch evaluated (off-diagonal entries).
+    public func medianDistance(count b: Int) -> Double {
+        var values: [Float] = []
+        values.reserveCapacity(b * (b - 1) / 2)
+        for i in 0..<b { for j in (i + 1)..<b { values.append(gram[i * b + j]) } }
+        guard !values.isEmpty else { return 0 }
+        values.sort()
+        return Double(values[values.count / 2])
+    }
+
+    /// Fills `gram` with the pairwise distances `d_ij` (`[b, b]`, zero diagonal).
+    private func distances(_ x: UnsafePointer<Float>, count b: Int, dimension d: Int) {
+        let g = gram.pointer
+        let rn = rowNorms.pointer
+        switch distance {
+        case .euclidean:
+            gramMatrix(x, count: b, dimension: d)
+            for i in 0..<b { rn[i] = g[i * b + i] }
+            for i in 0..<b {
+                for j in 0..<b {
+                    let v = rn[i] + rn[j] - 2 * g[i * b + j]
+                    g[i * b + j] = i == j ? 0 : max(v, 0)
+                }
+            }
+        case .cosine:
+            let xn = normalized.pointer
+            for i in 0..<b {
+                var s: Double = 0
+                for k in 0..<d { s += Double(x[i * d + k]) * Double(x[i * d + k]) }
+                let n = Float(s.squareRoot())
+                rn[i] = n
+                let inv: Float = n > 1e-12 ? 1 / n : 0
+                for k in 0..<d { xn[i * d + k] = x[i * d + k] * inv }
+            }
+            gramMatrix(xn, count: b, dimension: d)
+            for i in 0..<b {
+                for j in 0..<b { g[i * b + j] = i == j ? 0 : 1 - g[i * b + j] }
+            }
+        }
+    }
+
+    /// `gram = x xᵀ`, its rows split over the workers.
+    private func gramMatrix(_ x: UnsafePointer<Float>, count b: Int, dimension d: Int) {
+        let ranges = Parallel.split(b, into: Parallel.workerCount)
+        let xs = SharedPointer(UnsafeMutablePointer(mutating: x)), g = gram.shared
+        Parallel.run(ranges.count) { w in
+            let r = ranges[w]
+            guard !r.isEmpty else { return }
+            BLAS.gemm(
+                transB: true, m: r.count, n: b, k: d, a: xs.base + r.lowerBound * d, lda: d, b: xs.base, ldb: d,
+                c: g.base + r.lowerBound * b, ldc: b)
+        }
+    }
+
+    /// From the distances in `gram`, computes the loss, `∂loss/∂T`, and the symmetrised
+    /// coefficients `S = W + Wᵀ` with `W_ij = ∂loss/∂d_ij` seen from row `i`.
+    private func coefficientsFromDistances(count b: Int, labels: UnsafePointer<Int32>, temperature t: Double)
+        -> (loss: Double, dT: Double, members: Int)
+    {
+        let g = gram.pointer
+        let s = coefficients.pointer
+        s.update(repeating: 0, count: b * b)
+        var members: [Int] = []
+        for i in 0..<b {
+            var same = false, other = false
+            for j in 0..<b where j != i {
+                if labels[j] == labels[i] { same = true } else { other = true }
+            }
+            if same { members.append(i) }
+            _ = other
+        }
+        guard !members.isEmpty else { return (0, 0, 0) }
+        let m = Double(members.count)
+        var loss = 0.0, dT = 0.0
+        let invT = 1 / t
+        var a = [Double](repeating: 0, count: b)
+        var e = [Double](repeating: 0, count: b)
+        for i in members {
+            let row = g + i * b
+            let yi = labels[i]
+            var maxAll = -Double.infinity, maxSame = -Double.infinity
+            var onlySame = true
+            for j in 0..<b where j != i {
+                let aj = -Double(row[j]) * invT
+                a[j] = aj
+                maxAll = max(maxAll, aj)
+                if labels[j] == yi { maxSame = max(maxSame, aj) } else { onlySame = false }
+            }
+            if onlySame { continue }  // every neighbour shares the label: exactly 0
+            var sumAll = 0.0, sumSame = 0.0
+            for j in 0..<b where j != i {
+                let ej = Foundation.exp(a[j] - maxAll)
+                e[j] = ej
+                sumAll += ej
+                if labels[j] == yi { sumSame += ej }
+            }
+            let lseAll = maxAll + Foundation.log(sumAll)
+            // The same-label sum shares the shift unless it underflows (same-label points far
+            // beyond the nearest other point); then it gets its own shift.
+            let shared = sumSame > 1e-250
+            if !shared {
+                sumSame = 0
+                for j in 0..<b where j != i && labels[j] == yi { sumSame += Foundation.exp(a[j] - maxSame) }
+            }
+            let lseSame = shared ? maxAll + Foundation.log(sumSame) : maxSame + Foundation.log(sumSame)
+            loss += lseAll - lseSame
+            // ∂L_i/∂a_ij = p_ij − q_ij·[same]; ∂a_ij/∂d_ij = −1/T; ∂a_ij/∂T = d_ij/T².
+            let pScale = 1 / sumAll
+            let qScale = shared ? Foundation.exp(maxAll - lseSame) : 0
+            for j in 0..<b where j != i {
+                let p = e[j] * pScale
+                var q = 0.0
+                if labels[j] == yi { q = shared ? e[j] * qScale : Foundation.exp(a[j] - lseSame) }
+                let dA = (p - q) / m
+                dT -= dA * a[j] * invT
+                let w = Float(-dA * invT)
+                s[i * b + j] += w
+                s[j * b + i] += w
+            }
+        }
+        return (loss / m, dT, members.count)
+    }
+
+    /// Adds `scale * ∂loss/∂x` into `gradient`, from the coefficients.
+    private func backward(_ x: UnsafePointer<Float>, count b: Int, dimension d: Int, gradient: UnsafeMutablePointer<Float>, scale: Float) {
+        let s = coefficients.pointer
+        let ranges = Parallel.split(b, into: Parallel.workerCount)
+        let sp = coefficients.shared, gp = SharedPointer(gradient)
+        switch distance {
+        case .euclidean:
+            // ∂L/∂x_i = 2 Σ_j S_ij (x_i − x_j) = 2 (rowsum(S)_i x_i − (S x)_i)
+            let xs = SharedPointer(UnsafeMutablePointer(mutating: x))
+            var rowSums = [Float](repeating: 0, count: b)
+            for i in 0..<b { for j in 0..<b { rowSums[i] += s[i * b + j] } }
+            let sums = rowSums
+            Parallel.run(ranges.count) { w in
+                let r = ranges[w]
+                guard !r.isEmpty else { return }
+                BLAS.gemm(
+                    m: r.count, n: d, k: b, alpha: -2 * scale, a: sp.base + r.lowerBound * b, lda: b, b: xs.base, ldb: d,
+                    beta: 1, c: gp.base + r.lowerBound * d, ldc: d)
+                for i in r {
+                    let c = 2 * scale * sums[i]
+                    let gi = gp.base + i * d, xi = xs.base + i * d
+                    for k in 0..<d { gi[k] += c * xi[k] }
+                }
+            }
+        case .cosine:
+            // ∂L/∂x̂ = −S x̂, then through x̂ = x/‖x‖: (g − (g·x̂) x̂)/‖x‖.
+            let xn = normalized.shared, rn = rowNorms.shared, tmp = cosineGradient.shared
+            Parallel.run(ranges.count) { w in
+                let r = ranges[w]
+                guard !r.isEmpty else { return }
+                BLAS.gemm(
+                    m: r.count, n: d, k: b, alpha: -1, a: sp.base + r.lowerBound * b, lda: b, b: xn.base, ldb: d,
+                    c: tmp.base + r.lowerBound * d, ldc: d)
+                for i in r {
+                    let n = rn.base[i]
+                    guard n > 1e-12 else { continue }
+                    let xi = xn.base + i * d, ti = tmp.base + i * d
+                    var dot: Float = 0
+                    for k in 0..<d { dot += ti[k] * xi[k] }
+                    let c = scale / n
+                    let gi = gp.base + i * d
+                    for k in 0..<d { gi[k] += c * (ti[k] - dot * xi[k]) }
+                }
+            }
+        }
+    }
+}
