@@ -58,7 +58,7 @@ public struct LayerBenchmark {
                         input: ws.activations[li].pointer + r.lowerBound * inSize,
                         output: ws.activations[li + 1].pointer + r.lowerBound * outSize,
                         outputGradient: ws.gradients[li + 1]!.pointer + r.lowerBound * outSize,
-                        inputGradient: li > 0 ? ws.gradients[li]!.pointer + r.lowerBound * inSize : nil, count: r.count,
+                        inputGradient: li > 0 ? ws.gradients[li]!.pointer + r.lowerBound * inSize : nil, accumulate: false, count: r.count,
                         parameters: params.base, parameterGradients: ws.workerGradients[w].pointer,
                         scratch: ws.scratch[w].pointer)
                 }

@@ -58,6 +58,7 @@ public final class EntanglementLoss: AuxiliaryLoss {
     public private(set) var lastLosses: [Double]
 
     public var name: String { "snnl" }
+    public var representationIndices: [Int] { indices }
 
     /// Builds the term for `network` and batches of up to `capacity`.
     /// - Throws: ``EntanglementError`` for unknown or output layers and bad temperatures.
@@ -138,6 +139,7 @@ public final class ActivationScalePenalty: AuxiliaryLoss {
     private let dimensions: [Int]
 
     public var name: String { "scale" }
+    public var representationIndices: [Int] { indices }
 
     /// Builds the penalty.
     public init(network: Network, factor: Double, layers: [String]) throws {

@@ -8,6 +8,8 @@ public protocol AuxiliaryLoss: AnyObject {
     var name: String { get }
     /// What the model card records about this term.
     var record: ObjectiveTerm { get }
+    /// The representation indices (``Network/representationIndex(_:)``) whose gradients it adds to.
+    var representationIndices: [Int] { get }
     /// Adds the gradient for the first `count` images and returns the weighted loss.
     func apply(network: Network, workspace: Workspace, labels: UnsafePointer<Int32>, count: Int) -> Double
 }

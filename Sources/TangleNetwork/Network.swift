@@ -120,7 +120,8 @@ public final class Network: @unchecked Sendable {
     /// Runs the forward pass over the first `count` images in `workspace.input`.
     ///
     /// After it, `workspace.activation(i)` holds every layer's output. With `zeroGradients` the
-    /// workers also clear their slices of every activation gradient, ready for the losses and
+    /// workers also clear their slices of the gradient buffers that losses add into (the logits',
+    /// and those in `workspace.accumulatedGradients`), ready for the losses and
     /// ``backward(_:count:inputGradient:)``.
     public func forward(_ workspace: Workspace, count: Int, zeroGradients: Bool = false) {
         precondition(count <= workspace.capacity, "batch of \(count) exceeds the workspace's \(workspace.capacity)")
@@ -139,8 +140,9 @@ public final class Network: @unchecked Sendable {
                     count: r.count, parameters: params.base, scratch: scratch)
             }
             if zeroGradients {
-                for (i, g) in workspace.gradients.enumerated() {
-                    guard let g else { continue }
+                // Only buffers that losses add into need clearing; the backward pass overwrites the rest.
+                for i in workspace.accumulatedGradients.union([layers.count]) {
+                    guard let g = workspace.gradients[i] else { continue }
                     let size = i == 0 ? inputSize : layers[i - 1].outputShape.size
                     (g.pointer + r.lowerBound * size).update(repeating: 0, count: r.count * size)
                 }
@@ -174,7 +176,8 @@ public final class Network: @unchecked Sendable {
                     input: workspace.activations[i].pointer + r.lowerBound * inSize,
                     output: workspace.activations[i + 1].pointer + r.lowerBound * outSize,
                     outputGradient: workspace.gradients[i + 1]!.pointer + r.lowerBound * outSize,
-                    inputGradient: dIn, count: r.count, parameters: params.base,
+                    inputGradient: dIn, accumulate: workspace.accumulatedGradients.contains(i), count: r.count,
+                    parameters: params.base,
                     parameterGradients: grads.pointer, scratch: scratch)
             }
         }

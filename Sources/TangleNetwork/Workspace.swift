@@ -21,6 +21,10 @@ public final class Workspace: @unchecked Sendable {
     public let workerGradients: [FloatBuffer]
     /// Per-worker scratch space (im2col).
     public let scratch: [FloatBuffer]
+    /// Indices into ``gradients`` that losses on hidden representations add into: they are
+    /// cleared before the losses run, and the backward pass adds to them instead of overwriting.
+    /// (The logits' gradient is always cleared; the loss on it writes first.)
+    public var accumulatedGradients: Set<Int> = []
 
     /// Allocates the buffers of `network` for batches of up to `capacity` images.
     ///

@@ -86,6 +86,7 @@ public final class Trainer {
         rng = SeededGenerator(seed: options.seed &+ 0x5EED)
         labelBuffer = .allocate(capacity: options.batchSize)
         auxiliary = auxiliaryLosses
+        workspace.accumulatedGradients = Set(auxiliaryLosses.flatMap(\.representationIndices))
         self.card.objective = auxiliaryLosses.map(\.record)
     }
 

@@ -33,6 +33,7 @@ import TangleTensor
             temperature: distance == .cosine ? 0.5 : 2)
         let term = try EntanglementLoss(network: net, settings: settings, capacity: labels.count)
         let ws = Workspace(network: net, capacity: labels.count, trainable: true)
+        ws.accumulatedGradients = Set(term.representationIndices)
         x.withUnsafeBufferPointer { ws.input.pointer.update(from: $0.baseAddress!, count: x.count) }
         net.forward(ws, count: labels.count, zeroGradients: true)
         _ = labels.withUnsafeBufferPointer { term.apply(network: net, workspace: ws, labels: $0.baseAddress!, count: labels.count) }
@@ -107,6 +108,7 @@ import TangleTensor
         let net = try Network(architecture: arch, seed: 3)
         let term = try ActivationScalePenalty(network: net, factor: 0.5, layers: ["fc1"])
         let ws = Workspace(network: net, capacity: 2, trainable: true)
+        ws.accumulatedGradients = Set(term.representationIndices)
         for i in 0..<72 { ws.input[i] = Float(i % 7) / 7 }
         net.forward(ws, count: 2, zeroGradients: true)
         let labels: [Int32] = [0, 1]

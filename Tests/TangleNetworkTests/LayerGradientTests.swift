@@ -94,3 +94,39 @@ import TangleTensor
         #expect(abs(numeric - 1.1 * Double(gp[0])) > 1e-4 || abs(gp[0]) < 1e-3)
     }
 }
+
+@Suite struct AccumulateTests {
+    /// With a representation's gradient marked as accumulated, the backward pass adds to what a
+    /// loss put there; otherwise it overwrites whatever is in the buffer.
+    @Test(arguments: 1..<4)
+    func accumulatedBuffersAddAndOthersOverwrite(_ index: Int) throws {
+        let arch = Architecture(
+            input: Shape3(height: 6, width: 6, channels: 2),
+            layers: [
+                .conv2d("c1", filters: 3, kernel: 3), .maxpool("p1"), .dense("d1", units: 4),
+                .dense("out", units: 2, activation: .linear),
+            ])
+        let net = try Network(architecture: arch, seed: 2)
+        // The layer that produced the representation applies its ReLU mask to this buffer in place.
+        var active: [Bool] = []
+        func run(accumulate: Bool, prefill: Float) -> [Float] {
+            let ws = Workspace(network: net, capacity: 3, trainable: true, workers: 2)
+            if accumulate { ws.accumulatedGradients = [index] }
+            for i in 0..<(3 * 72) { ws.input[i] = Float((i * 37) % 101) / 101 }
+            net.forward(ws, count: 3, zeroGradients: true)
+            let relu = net.layers[index - 1].spec.activation == .relu
+            active = ws.activation(index).array.map { !relu || $0 > 0 }
+            let g = ws.gradients[index]!
+            for i in 0..<g.count { g[i] += prefill }
+            for i in 0..<6 { ws.logitsGradient[i] = Float(i) - 2.5 }
+            net.backward(ws, count: 3)
+            return g.array
+        }
+        let plain = run(accumulate: false, prefill: 0)
+        let overwritten = run(accumulate: false, prefill: 7)
+        let added = run(accumulate: true, prefill: 0.5)
+        #expect(plain == overwritten)
+        #expect(active.contains(true))
+        for (i, (a, p)) in zip(added, plain).enumerated() { #expect(abs(a - (p + (active[i] ? 0.5 : 0))) < 1e-5) }
+    }
+}

@@ -131,8 +131,12 @@ public struct Conv2DLayer: Layer {
     }
 
     /// Adds the im2col-shaped gradient `[n * OH * OW, k * k * C]` back onto the input gradient
-    /// (the transpose of `im2col`), through a zero-bordered buffer.
-    private func col2im(_ col: UnsafePointer<Float>, _ n: Int, _ dInput: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
+    /// (the transpose of `im2col`), through a zero-bordered buffer; overwrites the input gradient
+    /// instead when `accumulate` is false.
+    private func col2im(
+        _ col: UnsafePointer<Float>, _ n: Int, _ dInput: UnsafeMutablePointer<Float>, accumulate: Bool,
+        padded: UnsafeMutablePointer<Float>
+    ) {
         let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
         let (oh, ow, pw) = (outputShape.height, outputShape.width, paddedWidth)
         let span = k * c
@@ -153,7 +157,11 @@ public struct Conv2DLayer: Layer {
             for y in 0..<h {
                 let p = padded + ((y + padTop) * pw + padLeft) * c
                 let d = dst + y * w * c
-                for j in 0..<(w * c) { d[j] += p[j] }
+                if accumulate {
+                    for j in 0..<(w * c) { d[j] += p[j] }
+                } else {
+                    for j in 0..<(w * c) { d[j] = p[j] }
+                }
             }
         }
     }
@@ -177,7 +185,7 @@ public struct Conv2DLayer: Layer {
 
     public func backward(
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, count: Int,
+        inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool, count: Int,
         parameters: UnsafePointer<Float>, parameterGradients: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>
     ) {
@@ -201,7 +209,7 @@ public struct Conv2DLayer: Layer {
                 BLAS.gemm(
                     transB: true, m: rows, n: patch, k: filters, a: g, lda: filters, b: kernel, ldb: filters,
                     c: dCol, ldc: patch)
-                col2im(dCol, n, inputGradient + start * inputShape.size, padded: padded)
+                col2im(dCol, n, inputGradient + start * inputShape.size, accumulate: accumulate, padded: padded)
             }
             start += n
         }

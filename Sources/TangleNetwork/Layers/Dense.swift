@@ -51,7 +51,7 @@ public struct DenseLayer: Layer {
 
     public func backward(
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, count: Int,
+        inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool, count: Int,
         parameters: UnsafePointer<Float>, parameterGradients: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>
     ) {
@@ -66,11 +66,11 @@ public struct DenseLayer: Layer {
         BLAS.gemm(
             transA: true, m: inSize, n: outSize, k: count, a: input, lda: inSize, b: outputGradient, ldb: outSize,
             beta: 1, c: dKernel, ldc: outSize)
-        // dInput += dOut · kernel^T
+        // dInput (+)= dOut · kernel^T
         if let inputGradient {
             BLAS.gemm(
                 transB: true, m: count, n: inSize, k: outSize, a: outputGradient, lda: outSize, b: kernel,
-                ldb: outSize, beta: 1, c: inputGradient, ldc: inSize)
+                ldb: outSize, beta: accumulate ? 1 : 0, c: inputGradient, ldc: inSize)
         }
     }
 }

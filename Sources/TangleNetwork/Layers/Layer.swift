@@ -19,9 +19,10 @@ public struct ParameterSpec: Sendable, Equatable {
 ///
 /// `forward` reads `count` input images and writes `count` output images. `backward` reads the
 /// gradient of the loss with respect to the output (it may overwrite it, e.g. with the ReLU mask
-/// applied), **adds** the parameter gradients into `parameterGradients`, and **adds** the input
-/// gradient into `inputGradient` when one is asked for. Adding rather than overwriting lets losses
-/// on hidden representations contribute their own gradients before the backward pass reaches them.
+/// applied), **adds** the parameter gradients into `parameterGradients`, and writes the input
+/// gradient into `inputGradient` when one is asked for: added to what is there when
+/// `accumulate` is true (a loss on that hidden representation already put its gradient there),
+/// otherwise overwriting it (which saves clearing the buffer first).
 ///
 /// Parameter pointers are the network's flat buffers; each layer knows its own offset.
 public protocol Layer: Sendable {
@@ -48,7 +49,7 @@ public protocol Layer: Sendable {
     /// Back-propagates through `count` images (see the protocol's description for what it adds).
     func backward(
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, count: Int,
+        inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool, count: Int,
         parameters: UnsafePointer<Float>, parameterGradients: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>)
 }

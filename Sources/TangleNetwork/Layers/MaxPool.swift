@@ -62,12 +62,17 @@ public struct MaxPoolLayer: Layer {
 
     public func backward(
         input: UnsafePointer<Float>, output: UnsafePointer<Float>, outputGradient: UnsafeMutablePointer<Float>,
-        inputGradient: UnsafeMutablePointer<Float>?, count: Int,
+        inputGradient: UnsafeMutablePointer<Float>?, accumulate: Bool, count: Int,
         parameters: UnsafePointer<Float>, parameterGradients: UnsafeMutablePointer<Float>,
         scratch: UnsafeMutablePointer<Float>
     ) {
         guard let inputGradient else { return }
         let (w, c) = (inputShape.width, inputShape.channels)
+        // The 2x2 path writes every input position of an evenly divided image; anything else
+        // (other sizes, ragged edges) adds into a cleared buffer.
+        let covers = size == 2 && inputShape.height % 2 == 0 && w % 2 == 0
+        if !accumulate && !covers { inputGradient.update(repeating: 0, count: count * inputShape.size) }
+        let add = accumulate || !covers
         let (oh, ow) = (outputShape.height, outputShape.width)
         for n in 0..<count {
             let src = input + n * inputShape.size
@@ -90,10 +95,17 @@ public struct MaxPoolLayer: Layer {
                             let fb: Float = b[ch] == mv ? 1 - fa : 0
                             let fd: Float = d[ch] == mv ? 1 - fa - fb : 0
                             let fe: Float = 1 - fa - fb - fd
-                            da[ch] += fa * gv
-                            db[ch] += fb * gv
-                            dd[ch] += fd * gv
-                            de[ch] += fe * gv
+                            if add {
+                                da[ch] += fa * gv
+                                db[ch] += fb * gv
+                                dd[ch] += fd * gv
+                                de[ch] += fe * gv
+                            } else {
+                                da[ch] = fa * gv
+                                db[ch] = fb * gv
+                                dd[ch] = fd * gv
+                                de[ch] = fe * gv
+                            }
                         }
                         continue
                     }
