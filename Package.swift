@@ -29,6 +29,16 @@ let package = Package(
         .target(name: "TangleNetwork", dependencies: ["TangleTensor"]),
         // The soft nearest neighbor loss, its temperatures, and the entangled objective.
         .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"]),
+        // Exact k-nearest-neighbour search by GEMM.
+        .target(name: "TangleNeighbors", dependencies: ["TangleTensor"]),
+        // Detection metrics: AUROC, FPR at 95 % TPR, AUPR, thresholds.
+        .target(name: "TangleMetrics"),
+        // White-box FGSM and BIM attacks.
+        .target(name: "TangleAttacks", dependencies: ["TangleNetwork", "TangleTensor"]),
+        // Hidden-layer separation of synthetic outliers and attacks (model selection without test data).
+        .target(
+            name: "TangleSeparation",
+            dependencies: ["TangleAttacks", "TangleData", "TangleMetrics", "TangleNeighbors", "TangleNetwork", "TangleTensor"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
         .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
         // Model folders: safetensors weights and the model card.
@@ -48,7 +58,7 @@ let package = Package(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -56,6 +66,9 @@ let package = Package(
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
+        .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
+        .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor"]),
+        .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import TangleTensor
+@testable import TangleNeighbors
+
+@Suite struct NearestNeighborsTests {
+    @Test func matchesBruteForce() {
+        var rng = SeededGenerator(seed: 3)
+        let (n, d, q, k) = (300, 7, 40, 9)
+        let points = (0..<(n * d)).map { _ in rng.nextFloat(in: -1, 1) }
+        let queries = (0..<(q * d)).map { _ in rng.nextFloat(in: -1, 1) }
+        let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d) }
+        let found = queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k, block: 16) }
+        for i in 0..<q {
+            let exact = (0..<n).map { j -> (Int, Double) in
+                var s = 0.0
+                for t in 0..<d { let diff = Double(queries[i * d + t] - points[j * d + t]); s += diff * diff }
+                return (j, s)
+            }.sorted { $0.1 < $1.1 }.prefix(k)
+            #expect(found[i].map(\.index) == exact.map(\.0))
+            for (f, e) in zip(found[i], exact) { #expect(abs(Double(f.distance) - e.1) < 1e-4) }
+        }
+    }
+
+    @Test func normalizationGuardsZeroRows() {
+        var x: [Float] = [3, 4, 0, 0]
+        x.withUnsafeMutableBufferPointer { l2Normalize($0.baseAddress!, rows: 2, dimension: 2) }
+        #expect(x == [0.6, 0.8, 0, 0])
+    }
+}
+
+enum FixturePath {
+    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures/reference.json").path
+}
+
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: FixturePath.path), "../shared/fixtures/reference.json is not present (it ships beside the repository in CI)"))
+struct NeighborFixture {
+
+    @Test func neighbourIndicesMatchTheReference() throws {
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: FixturePath.path))) as! [String: Any]
+        let c = (json["dknn_cases"] as! [[String: Any]])[0]
+        let k = c["k"] as! Int
+        let train = c["train"] as! [[[Double]]]
+        let test = c["test"] as! [[[Double]]]
+        let expected = (c["expected"] as! [String: Any])["neighbour_indices"] as! [[[Int]]]
+        for layer in 0..<train.count {
+            let d = train[layer][0].count
+            let points = train[layer].flatMap { $0.map(Float.init) }
+            let queries = test[layer].flatMap { $0.map(Float.init) }
+            let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: train[layer].count, dimension: d) }
+            let found = queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: test[layer].count, k: k) }
+            #expect(found.map { $0.map(\.index) } == expected[layer])
+        }
+    }
+}
