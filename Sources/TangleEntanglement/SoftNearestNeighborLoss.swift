@@ -163,71 +163,98 @@ public final class SoftNearestNeighborLoss: @unchecked Sendable {
 
     /// From the distances in `gram`, computes the loss, `∂loss/∂T`, and the symmetrised
     /// coefficients `S = W + Wᵀ` with `W_ij = ∂loss/∂d_ij` seen from row `i`.
+    ///
+    /// Rows are split over the workers (each writes only its own rows of `W`, kept in the upper
+    /// part of `coefficients`' memory pattern), then `S` is formed in one pass.
     private func coefficientsFromDistances(count b: Int, labels: UnsafePointer<Int32>, temperature t: Double)
         -> (loss: Double, dT: Double, members: Int)
     {
-        let g = gram.pointer
-        let s = coefficients.pointer
-        s.update(repeating: 0, count: b * b)
-        var members: [Int] = []
-        for i in 0..<b {
-            var same = false, other = false
-            for j in 0..<b where j != i {
-                if labels[j] == labels[i] { same = true } else { other = true }
-            }
-            if same { members.append(i) }
-            _ = other
+        var isMember = [Bool](repeating: false, count: b)
+        var counts: [Int32: Int] = [:]
+        for i in 0..<b { counts[labels[i], default: 0] += 1 }
+        for i in 0..<b { isMember[i] = counts[labels[i]]! >= 2 }
+        let members = isMember.filter { $0 }.count
+        let w = coefficients.pointer
+        guard members > 0 else {
+            w.update(repeating: 0, count: b * b)
+            return (0, 0, 0)
         }
-        guard !members.isEmpty else { return (0, 0, 0) }
-        let m = Double(members.count)
-        var loss = 0.0, dT = 0.0
+        let m = Double(members)
         let invT = 1 / t
-        var a = [Double](repeating: 0, count: b)
-        var e = [Double](repeating: 0, count: b)
-        for i in members {
-            let row = g + i * b
-            let yi = labels[i]
-            var maxAll = -Double.infinity, maxSame = -Double.infinity
-            var onlySame = true
-            for j in 0..<b where j != i {
-                let aj = -Double(row[j]) * invT
-                a[j] = aj
-                maxAll = max(maxAll, aj)
-                if labels[j] == yi { maxSame = max(maxSame, aj) } else { onlySame = false }
+        let workers = Parallel.workerCount
+        let ranges = Parallel.split(b, into: workers)
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: 2 * workers)
+        partial.initialize(repeating: 0, count: 2 * workers)
+        defer { partial.deallocate() }
+        let out = SharedPointer(partial), g = gram.shared, ws = coefficients.shared
+        let lab = SharedPointer(UnsafeMutablePointer(mutating: labels))
+        let member = isMember
+        Parallel.run(ranges.count) { worker in
+            var loss = 0.0, dT = 0.0
+            var a = [Double](repeating: 0, count: b)
+            var e = [Double](repeating: 0, count: b)
+            for i in ranges[worker] {
+                let row = g.base + i * b
+                let wrow = ws.base + i * b
+                wrow.update(repeating: 0, count: b)
+                guard member[i] else { continue }
+                let yi = lab.base[i]
+                var maxAll = -Double.infinity, maxSame = -Double.infinity
+                var onlySame = true
+                for j in 0..<b where j != i {
+                    let aj = -Double(row[j]) * invT
+                    a[j] = aj
+                    maxAll = max(maxAll, aj)
+                    if lab.base[j] == yi { maxSame = max(maxSame, aj) } else { onlySame = false }
+                }
+                if onlySame { continue }  // every neighbour shares the label: exactly 0
+                var sumAll = 0.0, sumSame = 0.0
+                for j in 0..<b where j != i {
+                    let ej = Foundation.exp(a[j] - maxAll)
+                    e[j] = ej
+                    sumAll += ej
+                    if lab.base[j] == yi { sumSame += ej }
+                }
+                let lseAll = maxAll + Foundation.log(sumAll)
+                // The same-label sum shares the shift unless it underflows (same-label points far
+                // beyond the nearest other point); then it gets its own shift.
+                let shared = sumSame > 1e-250
+                if !shared {
+                    sumSame = 0
+                    for j in 0..<b where j != i && lab.base[j] == yi { sumSame += Foundation.exp(a[j] - maxSame) }
+                }
+                let lseSame = (shared ? maxAll : maxSame) + Foundation.log(sumSame)
+                loss += lseAll - lseSame
+                // ∂L_i/∂a_ij = p_ij − q_ij·[same]; ∂a_ij/∂d_ij = −1/T; ∂a_ij/∂T = d_ij/T² = −a_ij/T.
+                let pScale = 1 / sumAll
+                let qScale = shared ? Foundation.exp(maxAll - lseSame) : 0
+                for j in 0..<b where j != i {
+                    let p = e[j] * pScale
+                    var q = 0.0
+                    if lab.base[j] == yi { q = shared ? e[j] * qScale : Foundation.exp(a[j] - lseSame) }
+                    let dA = (p - q) / m
+                    dT -= dA * a[j] * invT
+                    wrow[j] = Float(-dA * invT)
+                }
             }
-            if onlySame { continue }  // every neighbour shares the label: exactly 0
-            var sumAll = 0.0, sumSame = 0.0
-            for j in 0..<b where j != i {
-                let ej = Foundation.exp(a[j] - maxAll)
-                e[j] = ej
-                sumAll += ej
-                if labels[j] == yi { sumSame += ej }
-            }
-            let lseAll = maxAll + Foundation.log(sumAll)
-            // The same-label sum shares the shift unless it underflows (same-label points far
-            // beyond the nearest other point); then it gets its own shift.
-            let shared = sumSame > 1e-250
-            if !shared {
-                sumSame = 0
-                for j in 0..<b where j != i && labels[j] == yi { sumSame += Foundation.exp(a[j] - maxSame) }
-            }
-            let lseSame = shared ? maxAll + Foundation.log(sumSame) : maxSame + Foundation.log(sumSame)
-            loss += lseAll - lseSame
-            // ∂L_i/∂a_ij = p_ij − q_ij·[same]; ∂a_ij/∂d_ij = −1/T; ∂a_ij/∂T = d_ij/T².
-            let pScale = 1 / sumAll
-            let qScale = shared ? Foundation.exp(maxAll - lseSame) : 0
-            for j in 0..<b where j != i {
-                let p = e[j] * pScale
-                var q = 0.0
-                if labels[j] == yi { q = shared ? e[j] * qScale : Foundation.exp(a[j] - lseSame) }
-                let dA = (p - q) / m
-                dT -= dA * a[j] * invT
-                let w = Float(-dA * invT)
-                s[i * b + j] += w
-                s[j * b + i] += w
+            out.base[2 * worker] = loss
+            out.base[2 * worker + 1] = dT
+        }
+        // S = W + Wᵀ, in place.
+        for i in 0..<b {
+            w[i * b + i] = 0
+            for j in (i + 1)..<b {
+                let v = w[i * b + j] + w[j * b + i]
+                w[i * b + j] = v
+                w[j * b + i] = v
             }
         }
-        return (loss / m, dT, members.count)
+        var loss = 0.0, dT = 0.0
+        for k in 0..<ranges.count {
+            loss += partial[2 * k]
+            dT += partial[2 * k + 1]
+        }
+        return (loss / m, dT, members)
     }
 
     /// Adds `scale * ∂loss/∂x` into `gradient`, from the coefficients.

@@ -37,7 +37,7 @@ struct BenchTrain: ParsableCommand {
         if json {
             let e = JSONEncoder()
             e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys]
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(r), as: UTF8.self))
         } else {
             print(String(format: "training: %.0f images/s (median of %d windows; %.1f GFLOP/s = %.0f%% of SGEMM %.1f GFLOP/s); peak RSS %.0f MiB",
@@ -59,7 +59,7 @@ struct BenchLayers: ParsableCommand {
         if json {
             let e = JSONEncoder()
             e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys]
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(rows), as: UTF8.self))
             return
         }

@@ -73,7 +73,7 @@ struct Entanglement: ParsableCommand {
         if json {
             let e = JSONEncoder()
             e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys]
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(rows), as: UTF8.self))
             return
         }

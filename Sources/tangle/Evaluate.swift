@@ -36,7 +36,7 @@ struct Evaluate: ParsableCommand {
             }
             let e = JSONEncoder()
             e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys]
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let out = Output(
                 model: card.name, accuracy: report.accuracy, loss: report.loss, count: report.count,
                 confusion: report.confusion, classNames: card.classNames, seconds: seconds)

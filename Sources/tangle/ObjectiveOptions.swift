@@ -4,7 +4,7 @@ import TangleNetwork
 
 /// The entangled objective's command-line options, shared by `train` and `bench train`.
 struct ObjectiveOptions: ParsableArguments {
-    @Option(help: "SNNL weight in loss = CE + factor * mean SNNL over --snnl-layers (negative maximises entanglement; 0 trains cross-entropy only).")
+    @Option(parsing: .unconditional, help: "SNNL weight in loss = CE + factor * mean SNNL over --snnl-layers (negative maximises entanglement; 0 trains cross-entropy only).")
     var snnlFactor: Double = 0
 
     @Option(help: "Hidden layers to entangle, comma-separated (any of pool1,pool2,fc1,fc2).")

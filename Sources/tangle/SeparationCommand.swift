@@ -41,7 +41,7 @@ struct SeparationCommand: ParsableCommand {
         if json {
             let e = JSONEncoder()
             e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys]
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             print(String(decoding: try e.encode(figures), as: UTF8.self))
             return
         }
