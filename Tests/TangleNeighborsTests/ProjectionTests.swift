@@ -1,0 +1,64 @@
+import Testing
+import TangleTensor
+@testable import TangleNeighbors
+
+@Suite struct ProjectionTests {
+    @Test func recoversALowRankSubspaceAndItsVariances() {
+        // 400 points in 30-d that live (up to small noise) in a 3-d subspace with variances 9, 4, 1.
+        var rng = SeededGenerator(seed: 1)
+        let (n, d) = (400, 30)
+        var basis = (0..<(3 * d)).map { _ in rng.nextNormal() }
+        // Orthonormalise the three basis rows (Gram–Schmidt).
+        for i in 0..<3 {
+            for j in 0..<i {
+                var dot: Float = 0
+                for t in 0..<d { dot += basis[i * d + t] * basis[j * d + t] }
+                for t in 0..<d { basis[i * d + t] -= dot * basis[j * d + t] }
+            }
+            var norm: Float = 0
+            for t in 0..<d { norm += basis[i * d + t] * basis[i * d + t] }
+            for t in 0..<d { basis[i * d + t] /= norm.squareRoot() }
+        }
+        let scales: [Float] = [3, 2, 1]
+        var x = [Float](repeating: 0, count: n * d)
+        for i in 0..<n {
+            let z = scales.map { $0 * rng.nextNormal() }
+            for t in 0..<d {
+                x[i * d + t] = 5 + z[0] * basis[t] + z[1] * basis[d + t] + z[2] * basis[2 * d + t] + 0.01 * rng.nextNormal()
+            }
+        }
+        let p = x.withUnsafeBufferPointer { Projection.pca($0.baseAddress!, count: n, dimension: d, keep: 3) }
+        #expect(p.explainedVariance > 0.999)
+        #expect(p.variances[0] > p.variances[1] && p.variances[1] > p.variances[2])
+        #expect(abs(p.variances[0] / p.variances[2] - 9) < 2.5)
+        // Distances are preserved: the projection is an isometry on the subspace.
+        var y = [Float](repeating: 0, count: n * 3)
+        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { p.apply(xp.baseAddress!, count: n, into: $0.baseAddress!) } }
+        for (a, b) in [(0, 1), (5, 77), (100, 399)] {
+            var full: Float = 0, reduced: Float = 0
+            for t in 0..<d { full += (x[a * d + t] - x[b * d + t]) * (x[a * d + t] - x[b * d + t]) }
+            for t in 0..<3 { reduced += (y[a * 3 + t] - y[b * 3 + t]) * (y[a * 3 + t] - y[b * 3 + t]) }
+            #expect(abs(full - reduced) < 0.01 * full + 0.01)
+        }
+        // Columns are orthonormal.
+        for i in 0..<3 {
+            for j in 0..<3 {
+                var dot: Float = 0
+                for t in 0..<d { dot += p.components[t * 3 + i] * p.components[t * 3 + j] }
+                #expect(abs(dot - (i == j ? 1 : 0)) < 1e-3)
+            }
+        }
+    }
+
+    @Test func jacobiDiagonalisesASymmetricMatrix() {
+        let m: [Double] = [4, 1, 0, 1, 3, 1, 0, 1, 2]
+        let (values, vectors) = Projection.jacobiEigen(m, size: 3)
+        for e in 0..<3 {
+            for i in 0..<3 {
+                var mv = 0.0
+                for j in 0..<3 { mv += m[i * 3 + j] * vectors[j * 3 + e] }
+                #expect(abs(mv - values[e] * vectors[i * 3 + e]) < 1e-9)
+            }
+        }
+    }
+}
