@@ -19,13 +19,13 @@ public enum TrainingCharts {
                     series: [
                         series("train", { $0.trainLoss }), series("calibration", { $0.calibrationLoss }),
                         series("test", { $0.testLoss }),
-                    ]),
+                    ].filter { !$0.points.isEmpty }),
                 LineChart.Panel(
                     title: "accuracy", yLabel: "accuracy",
                     series: [
                         series("train", { $0.trainAccuracy }), series("calibration", { $0.calibrationAccuracy }),
                         series("test", { $0.testAccuracy }),
-                    ]),
+                    ].filter { !$0.points.isEmpty }),
             ])
     }
 
@@ -51,7 +51,7 @@ public enum TrainingCharts {
         ]
         let training = panel("SNNL at the training temperature", "SNNL", { $0.snnlTraining })
         if !training.series.isEmpty { panels.append(training) }
-        panels.append(panel("median pairwise distance", "log10 distance", { $0.medianDistance > 0 ? log10($0.medianDistance) : nil }))
+        panels.append(panel("median pairwise squared distance", "log10 distance", { $0.medianDistance > 0 ? log10($0.medianDistance) : nil }))
         return LineChart(title: "\(name): entanglement per hidden layer (fixed calibration batch)", xLabel: "epoch", panels: panels)
     }
 }
