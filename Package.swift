@@ -40,7 +40,7 @@ let package = Package(
             name: "TangleSeparation",
             dependencies: ["TangleAttacks", "TangleData", "TangleMetrics", "TangleNeighbors", "TangleNetwork", "TangleTensor"]),
         // Deep k-nearest neighbours: conformal p-values, credibility.
-        .target(name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor"]),
+        .target(name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
         .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
         // Model folders: safetensors weights and the model card.
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor"]),
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
-        .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors"]),
+        .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),

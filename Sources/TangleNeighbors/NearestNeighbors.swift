@@ -6,7 +6,9 @@ import TangleTensor
 /// (rows split over the workers); each query keeps its `k` smallest in a bounded max-heap.
 public final class NearestNeighbors: @unchecked Sendable {
     /// The reference points, `[count, dimension]`.
-    public let reference: FloatBuffer
+    public let reference: UnsafePointer<Float>
+    /// Keeps the reference points' memory alive (a copy, or a memory-mapped file).
+    private let owner: AnyObject
     /// Reference points.
     public let count: Int
     /// Features per point.
@@ -14,11 +16,19 @@ public final class NearestNeighbors: @unchecked Sendable {
     private let norms: [Float]
 
     /// Indexes `count` points of `dimension` features (copied).
-    public init(points: UnsafePointer<Float>, count: Int, dimension: Int) {
+    public convenience init(points: UnsafePointer<Float>, count: Int, dimension: Int) {
+        let copy = FloatBuffer(count: count * dimension)
+        copy.pointer.update(from: points, count: count * dimension)
+        self.init(borrowing: UnsafePointer(copy.pointer), count: count, dimension: dimension, owner: copy)
+    }
+
+    /// Indexes `count` points of `dimension` features in memory that `owner` keeps alive (for
+    /// example a memory-mapped index file); nothing is copied.
+    public init(borrowing points: UnsafePointer<Float>, count: Int, dimension: Int, owner: AnyObject) {
         self.count = count
         self.dimension = dimension
-        reference = FloatBuffer(count: count * dimension)
-        reference.pointer.update(from: points, count: count * dimension)
+        reference = points
+        self.owner = owner
         var n = [Float](repeating: 0, count: count)
         for i in 0..<count {
             var s: Float = 0
@@ -40,7 +50,7 @@ public final class NearestNeighbors: @unchecked Sendable {
             let m = min(block, queryCount - start)
             let q = SharedPointer(UnsafeMutablePointer(mutating: queries + start * dimension))
             let ranges = Parallel.split(m, into: Parallel.workerCount)
-            let s = scores.shared, refp = reference.shared, n = count, d = dimension
+            let s = scores.shared, refp = SharedPointer(UnsafeMutablePointer(mutating: reference)), n = count, d = dimension
             let refNorms = norms
             let partial = UnsafeMutablePointer<[(index: Int, distance: Float)]>.allocate(capacity: m)
             partial.initialize(repeating: [], count: m)
