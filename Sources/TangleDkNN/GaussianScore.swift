@@ -1,0 +1,88 @@
+import TangleTensor
+
+/// The Mahalanobis score (Lee et al. 2018): class-conditional Gaussians with one shared covariance
+/// fitted on a layer's training representations; an input's score is its smallest Mahalanobis
+/// distance to a class mean (higher = more abnormal).
+public struct GaussianScore: Sendable, Codable {
+    /// Features per point.
+    public let dimension: Int
+    /// `[classes, dimension]`.
+    public let means: [Float]
+    /// `[dimension, dimension]`: the inverse of the shared covariance (with a small ridge).
+    public let precision: [Float]
+
+    /// Fits class means and the shared covariance of `count` rows with their labels.
+    public static func fit(_ x: UnsafePointer<Float>, labels: [Int32], count n: Int, dimension d: Int, classes: Int, ridge: Double = 1e-3) -> GaussianScore {
+        var means = [Double](repeating: 0, count: classes * d)
+        var counts = [Double](repeating: 0, count: classes)
+        for i in 0..<n {
+            let c = Int(labels[i])
+            counts[c] += 1
+            for j in 0..<d { means[c * d + j] += Double(x[i * d + j]) }
+        }
+        for c in 0..<classes where counts[c] > 0 { for j in 0..<d { means[c * d + j] /= counts[c] } }
+        // Shared covariance of the class-centred rows, by one GEMM.
+        let centred = FloatBuffer(count: n * d)
+        for i in 0..<n {
+            let c = Int(labels[i])
+            for j in 0..<d { centred[i * d + j] = x[i * d + j] - Float(means[c * d + j]) }
+        }
+        let cov = FloatBuffer(count: d * d)
+        BLAS.gemm(transA: true, m: d, n: d, k: n, alpha: 1 / Float(max(n, 1)), a: centred.pointer, lda: d, b: centred.pointer, ldb: d, c: cov.pointer, ldc: d)
+        var a = cov.array.map(Double.init)
+        let scale = (0..<d).reduce(0.0) { $0 + a[$1 * d + $1] } / Double(max(d, 1))
+        for j in 0..<d { a[j * d + j] += ridge * max(scale, 1e-12) }
+        return GaussianScore(dimension: d, means: means.map(Float.init), precision: invertSymmetric(a, d).map(Float.init))
+    }
+
+    /// The smallest squared Mahalanobis distance of each of `count` rows to a class mean.
+    public func score(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
+        let d = dimension, classes = means.count / max(d, 1)
+        var out = [Double](repeating: .infinity, count: n)
+        var diff = [Double](repeating: 0, count: d)
+        for i in 0..<n {
+            for c in 0..<classes {
+                for j in 0..<d { diff[j] = Double(x[i * d + j] - means[c * d + j]) }
+                var s = 0.0
+                for r in 0..<d {
+                    var t = 0.0
+                    for q in 0..<d { t += Double(precision[r * d + q]) * diff[q] }
+                    s += diff[r] * t
+                }
+                out[i] = min(out[i], s)
+            }
+        }
+        return out
+    }
+
+    /// The inverse of a symmetric positive-definite matrix (Cholesky, in Double).
+    static func invertSymmetric(_ a: [Double], _ n: Int) -> [Double] {
+        var l = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0...i {
+                var s = a[i * n + j]
+                for p in 0..<j { s -= l[i * n + p] * l[j * n + p] }
+                if i == j { l[i * n + i] = max(s, 1e-30).squareRoot() } else { l[i * n + j] = s / l[j * n + j] }
+            }
+        }
+        // inv(A) = inv(L)ᵀ inv(L)
+        var li = [Double](repeating: 0, count: n * n)
+        for c in 0..<n {
+            for i in c..<n {
+                var s = i == c ? 1.0 : 0.0
+                for p in c..<i { s -= l[i * n + p] * li[p * n + c] }
+                li[i * n + c] = s / l[i * n + i]
+            }
+        }
+        var inv = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in 0...i {
+                var s = 0.0
+                for p in i..<n { s += li[p * n + i] * li[p * n + j] }
+                inv[i * n + j] = s
+                inv[j * n + i] = s
+            }
+        }
+        return inv
+    }
+}
