@@ -41,6 +41,10 @@ let package = Package(
             dependencies: ["TangleAttacks", "TangleData", "TangleMetrics", "TangleNeighbors", "TangleNetwork", "TangleTensor"]),
         // Deep k-nearest neighbours: conformal p-values, credibility.
         .target(name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport"]),
+        // The detector's evaluation: index cache, scores against outlier sets and attacks.
+        .target(
+            name: "TangleEvaluation",
+            dependencies: ["TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleNetwork", "TangleTensor"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
         .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
         // Model folders: safetensors weights and the model card.
@@ -60,7 +64,7 @@ let package = Package(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "TangleSeparation", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "TangleEvaluation", "TangleDkNN", "TangleAttacks", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

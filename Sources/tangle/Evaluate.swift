@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import TangleData
 import TangleModelStore
+import TangleAttacks
+import TangleEvaluation
+import TangleNetwork
 import TangleTraining
 
 struct Evaluate: ParsableCommand {
@@ -17,9 +20,31 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
+    @Option(parsing: .singleValue, help: "An outlier set NAME=PATH (an IDX image file, or a folder with t10k-images-idx3-ubyte[.gz]); repeatable. Runs the detector report.")
+    var ood: [String] = []
+
+    @Option(help: "Attacks for the detector report, e.g. fgsm:0.05,fgsm:0.1,bim:0.1.")
+    var attacks: String?
+
+    @Option(help: "Test images attacked.")
+    var attackCount = 2000
+
+    @Flag(help: "Run the detector report (DkNN and every score) even without --ood or --attacks.")
+    var detector = false
+
+    @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
+    var cache: String?
+
+    @Option(help: "Layers wider than this are reduced to it by PCA in the neighbour index.")
+    var indexDimension = 256
+
     func run() throws {
         let folder = ModelFolder(path: model)
         let (card, network) = try folder.loadNetwork()
+        if detector || !ood.isEmpty || attacks != nil {
+            try runDetector(folder: folder, card: card, network: network)
+            return
+        }
         let test = try FashionMNIST(directory: data ?? card.data.directory).test()
         let t0 = Date()
         let report = Evaluator(network: network).evaluate(test)
@@ -50,6 +75,47 @@ struct Evaluate: ParsableCommand {
         print("".padding(toLength: 12, withPad: " ", startingAt: 0) + short.map { $0.leftPad(8) }.joined())
         for (i, row) in report.confusion.enumerated() {
             print(card.classNames[i].padding(toLength: 12, withPad: " ", startingAt: 0) + row.map { String($0).leftPad(8) }.joined())
+        }
+    }
+}
+
+extension Evaluate {
+    func runDetector(folder: ModelFolder, card: ModelCard, network: Network) throws {
+        let sets = try ood.map { spec -> (String, String) in
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--ood takes NAME=PATH, got '\(spec)'") }
+            return (parts[0], parts[1])
+        }
+        let attackList = try (attacks ?? "").split(separator: ",").map { text -> Attack in
+            guard let a = Attack(String(text)) else { throw ValidationError("unknown attack '\(text)'; use fgsm:EPS or bim:EPS") }
+            return a
+        }
+        let report = try DetectorEvaluation(
+            folder: folder, card: card, network: network, dataDirectory: data ?? card.data.directory, oodSets: sets,
+            attacks: attackList, attackCount: attackCount, cache: cache, indexDimension: indexDimension
+        ).run()
+        if json {
+            let e = JSONEncoder()
+            e.keyEncodingStrategy = .convertToSnakeCase
+            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try e.encode(report), as: UTF8.self))
+            return
+        }
+        print(String(format: "model accuracy %.2f%%, DkNN accuracy %.2f%%, mean credibility %.3f; index %.0f MiB%@",
+                     100 * report.accuracy, 100 * report.dknnAccuracy, report.meanCredibility, Double(report.indexBytes) / 1048576,
+                     report.indexBuildSeconds > 0 ? String(format: " (built in %.1f s)", report.indexBuildSeconds) : " (cached)"))
+        let rows: [(String, SetFigures, String)] =
+            report.ood.sorted { $0.key < $1.key }.map { ($0.key, $0.value, "") }
+            + report.attacks.sorted { $0.key < $1.key }.map {
+                ($0.key, $0.value.detection, String(format: "  (accuracy %.1f%%, DkNN %.1f%%, credibility %.3f)", 100 * $0.value.accuracy, 100 * $0.value.dknnAccuracy, $0.value.meanCredibility))
+            }
+        for (name, f, extra) in rows {
+            print("\n\(name): \(f.count) images\(extra)")
+            print("  score              AUROC   FPR@95   AUPR   flagged@5%")
+            for score in f.auroc.keys.sorted() {
+                print(String(format: "  %-16@  %6.3f   %6.3f  %6.3f   %6.3f", score, f.auroc[score]!, f.fpr95[score]!, f.aupr[score]!, f.tprAt5[score]!))
+            }
         }
     }
 }
