@@ -114,7 +114,8 @@ extension Evaluate {
             print("\n\(name): \(f.count) images\(extra)")
             print("  score              AUROC   FPR@95   AUPR   flagged@5%")
             for score in f.auroc.keys.sorted() {
-                print(String(format: "  %-16@  %6.3f   %6.3f  %6.3f   %6.3f", score, f.auroc[score]!, f.fpr95[score]!, f.aupr[score]!, f.tprAt5[score]!))
+                print("  " + score.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(format: "  %6.3f   %6.3f  %6.3f   %6.3f", f.auroc[score]!, f.fpr95[score]!, f.aupr[score]!, f.tprAt5[score]!))
             }
         }
     }
