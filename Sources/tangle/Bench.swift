@@ -33,7 +33,7 @@ struct BenchTrain: ParsableCommand {
         bench.windows = windows
         bench.stepsPerWindow = steps
         let options = objective
-        let r = try bench.run(dataDirectory: data) { try options.terms(network: $0, batchSize: 256) }
+        let r = try bench.run(dataDirectory: data) { try options.terms(network: $0, batchSize: 256, defaults: .bench) }
         if json {
             let e = JSONEncoder()
             e.keyEncodingStrategy = .convertToSnakeCase

@@ -12,7 +12,7 @@ struct Evaluate: ParsableCommand {
         abstract: "Report a model's test accuracy and confusion matrix.")
 
     @Option(help: "Model folder.")
-    var model = "models/fashion-mnist-baseline"
+    var model = "models/fashion-mnist"
 
     @Option(help: "Folder with the test IDX files (default: the one the model card names).")
     var data: String?

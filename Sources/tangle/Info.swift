@@ -7,7 +7,7 @@ struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Describe a model folder for people.")
 
     @Argument(help: "Model folder.")
-    var model = "models/fashion-mnist-baseline"
+    var model = "models/fashion-mnist"
 
     @Flag(help: "Print the model card as JSON.")
     var json = false

@@ -18,7 +18,7 @@ struct Train: ParsableCommand {
     var data = FashionMNIST.defaultDirectory
 
     @Option(help: "Model folder to write.")
-    var out = "models/fashion-mnist-baseline"
+    var out = "models/fashion-mnist"
 
     @Option(help: "Model name (default: the folder's name).")
     var name: String?
@@ -66,7 +66,7 @@ struct Train: ParsableCommand {
                 calibration: CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)),
             hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: epochs, seed: seed))
         StopSignal.install()
-        let terms = try objective.terms(network: network, batchSize: batchSize)
+        let terms = try objective.terms(network: network, batchSize: batchSize, defaults: .train)
         let trainer = try Trainer(
             network: network, options: options, data: set, test: test, folder: folder, card: card, auxiliaryLosses: terms)
         let t0 = Date()
