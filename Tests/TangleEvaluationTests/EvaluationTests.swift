@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import TangleDkNN
+@testable import TangleEvaluation
+
+@Suite struct IndexCacheTests {
+    @Test func keyChangesWithWeightsDataAndSettings() {
+        let s = NeighborIndex.Settings(layers: ["pool1"])
+        let k = IndexCache.key(weightsSHA256: "a", dataSHA256: ["d"], settings: s, trainCount: 10)
+        #expect(k == IndexCache.key(weightsSHA256: "a", dataSHA256: ["d"], settings: s, trainCount: 10))
+        #expect(k != IndexCache.key(weightsSHA256: "b", dataSHA256: ["d"], settings: s, trainCount: 10))
+        #expect(k != IndexCache.key(weightsSHA256: "a", dataSHA256: ["e"], settings: s, trainCount: 10))
+        #expect(k != IndexCache.key(weightsSHA256: "a", dataSHA256: ["d"], settings: .init(layers: ["pool2"]), trainCount: 10))
+        #expect(k != IndexCache.key(weightsSHA256: "a", dataSHA256: ["d"], settings: s, trainCount: 11))
+    }
+
+    @Test func overrideWins() {
+        #expect(IndexCache(override: "/tmp/x").directory == "/tmp/x")
+    }
+}
+
+@Suite struct DetectionReportTests {
+    func scores(credibility: Double, probability: Double, lse: Double, distance: Double) -> InputScores {
+        InputScores(
+            prediction: 0, probability: probability, logSumExp: lse, labelCounts: [[5, 0]], distances: [distance],
+            dknn: ConformalPredictor.Outcome(nonconformity: [0, 5], pValues: [credibility, 0], prediction: 0, credibility: credibility, confidence: 1),
+            mahalanobis: distance * 2, squeeze: 0.1)
+    }
+
+    @Test func everyScoreIsOrientedSoHigherIsMoreAbnormal() {
+        let normal = scores(credibility: 0.9, probability: 0.99, lse: 10, distance: 0.1)
+        let odd = scores(credibility: 0.1, probability: 0.5, lse: 1, distance: 0.9)
+        let neg = DetectionReport.scoreTable([normal, normal], layers: ["fc2"])
+        let pos = DetectionReport.scoreTable([odd], layers: ["fc2"])
+        let f = DetectionReport.figures(negatives: neg, positives: pos, count: 1)
+        for name in ["credibility", "msp", "energy", "mahalanobis", "knn_fc2"] {
+            #expect(f.auroc[name] == 1, "\(name)")
+            #expect(f.tprAt5[name] == 1, "\(name)")
+        }
+        #expect(f.auroc["squeeze"] == 0.5)
+    }
+}
