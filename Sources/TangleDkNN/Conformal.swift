@@ -29,6 +29,15 @@ public struct ConformalPredictor: Sendable, Codable, Equatable {
         public var credibility: Double
         /// `1 − second largest p`.
         public var confidence: Double
+
+        /// Creates an outcome.
+        public init(nonconformity: [Int], pValues: [Double], prediction: Int, credibility: Double, confidence: Double) {
+            self.nonconformity = nonconformity
+            self.pValues = pValues
+            self.prediction = prediction
+            self.credibility = credibility
+            self.confidence = confidence
+        }
     }
 
     /// `α_j = Σ_l (k − counts[l][j])`.

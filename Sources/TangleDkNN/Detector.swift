@@ -22,6 +22,21 @@ public struct InputScores: Sendable {
     /// The largest L1 change of the softmax under the squeezers.
     public var squeeze: Double
 
+    /// Creates a record.
+    public init(
+        prediction: Int, probability: Double, logSumExp: Double, labelCounts: [[Int]], distances: [Double],
+        dknn: ConformalPredictor.Outcome?, mahalanobis: Double?, squeeze: Double
+    ) {
+        self.prediction = prediction
+        self.probability = probability
+        self.logSumExp = logSumExp
+        self.labelCounts = labelCounts
+        self.distances = distances
+        self.dknn = dknn
+        self.mahalanobis = mahalanobis
+        self.squeeze = squeeze
+    }
+
     /// How many of the `k` neighbours in each layer carry the predicted class.
     public var predictedClassNeighbours: [Int] { labelCounts.map { $0[prediction] } }
 }
