@@ -79,6 +79,10 @@ struct Train: ParsableCommand {
             summary += ")"
         }
         print(summary)
-        print("model written to \(out)")
+        if final.selectedEpoch == nil {
+            print("no epoch completed, so no weights were written; the card and curves in \(out) record the run")
+        } else {
+            print("model written to \(out)")
+        }
     }
 }
