@@ -35,10 +35,7 @@ struct BenchTrain: ParsableCommand {
         let options = objective
         let r = try bench.run(dataDirectory: data) { try options.terms(network: $0, batchSize: 256, defaults: .bench) }
         if json {
-            let e = JSONEncoder()
-            e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(r), as: UTF8.self))
+            try printJSON(r)
         } else {
             print(String(format: "training: %.0f images/s (median of %d windows; %.1f GFLOP/s = %.0f%% of SGEMM %.1f GFLOP/s); peak RSS %.0f MiB",
                          r.imagesPerSecond, r.windowImagesPerSecond.count, r.achievedGflops, 100 * r.fractionOfSgemm,
@@ -57,10 +54,7 @@ struct BenchLayers: ParsableCommand {
     func run() throws {
         let rows = try LayerBenchmark().run()
         if json {
-            let e = JSONEncoder()
-            e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(rows), as: UTF8.self))
+            try printJSON(rows)
             return
         }
         print("layer     forward ms  backward ms  GFLOP/s")

@@ -71,10 +71,7 @@ struct Entanglement: ParsableCommand {
                 fixedTemperature: temperature)
         }
         if json {
-            let e = JSONEncoder()
-            e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(rows), as: UTF8.self))
+            try printJSON(rows)
             return
         }
         print("layer                       SNNL@T=\(temperature)   SNNL min over T   argmin T   median distance")

@@ -59,13 +59,10 @@ struct Evaluate: ParsableCommand {
                 var classNames: [String]
                 var seconds: Double
             }
-            let e = JSONEncoder()
-            e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let out = Output(
-                model: card.name, accuracy: report.accuracy, loss: report.loss, count: report.count,
-                confusion: report.confusion, classNames: card.classNames, seconds: seconds)
-            print(String(decoding: try e.encode(out), as: UTF8.self))
+            try printJSON(
+                Output(
+                    model: card.name, accuracy: report.accuracy, loss: report.loss, count: report.count,
+                    confusion: report.confusion, classNames: card.classNames, seconds: seconds))
             return
         }
         print("model \(card.name) (\(model))")
@@ -95,11 +92,7 @@ extension Evaluate {
             attacks: attackList, attackCount: attackCount, cache: cache, indexDimension: indexDimension
         ).run()
         if json {
-            let e = JSONEncoder()
-            e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try e.encode(report), as: UTF8.self))
+            try printJSON(report)
             return
         }
         print(String(format: "model accuracy %.2f%%, DkNN accuracy %.2f%%, mean credibility %.3f; index %.0f MiB%@",

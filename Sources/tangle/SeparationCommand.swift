@@ -39,10 +39,7 @@ struct SeparationCommand: ParsableCommand {
             network: network, images: train, trainIndices: set.trainIndices, calibrationIndices: set.calibrationIndices,
             layers: hidden)
         if json {
-            let e = JSONEncoder()
-            e.keyEncodingStrategy = .convertToSnakeCase
-            e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(figures), as: UTF8.self))
+            try printJSON(figures)
             return
         }
         let sets = Array(NSOrderedSet(array: figures.map(\.set))) as! [String]
