@@ -45,6 +45,8 @@ let package = Package(
         .target(
             name: "TangleEvaluation",
             dependencies: ["TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleNetwork", "TangleTensor"]),
+        // Image files: PNG through libpng (the image module; decoding JPEG comes with the intake).
+        .target(name: "TangleImage", dependencies: ["CPNG"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
         .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
         // Model folders: safetensors weights and the model card.
@@ -64,7 +66,7 @@ let package = Package(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "TangleSeparation", "TangleEvaluation", "TangleDkNN", "TangleAttacks", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "TangleEvaluation", "TangleDkNN", "TangleAttacks", "TangleImage", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -77,6 +79,7 @@ let package = Package(
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDkNN"]),
+        .testTarget(name: "TangleImageTests", dependencies: ["TangleImage"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),

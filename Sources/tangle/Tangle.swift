@@ -7,5 +7,5 @@ struct Tangle: ParsableCommand {
         commandName: "tangle",
         abstract: "Out-of-distribution detection with an entangled classifier and Deep k-Nearest Neighbors.",
         version: "tangle 0.1.0",
-        subcommands: [Train.self, Evaluate.self, Info.self, Entanglement.self, SeparationCommand.self, Bench.self, Version.self])
+        subcommands: [Train.self, Evaluate.self, Info.self, Entanglement.self, SeparationCommand.self, AttackCommand.self, Bench.self, Version.self])
 }
