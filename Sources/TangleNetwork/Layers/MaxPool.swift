@@ -86,7 +86,7 @@ public struct MaxPoolLayer: Layer {
                     let a0 = ((oy * size) * w + ox * size) * c
                     if size == 2 {
                         // Route to the first maximum in the order (0,0), (0,1), (1,0), (1,1).
-                        let a = src + a0, b = a + c, d = a + w * c, e = d + c
+                        let a = src + a0, b = a + c, d = a + w * c
                         let da = dSrc + a0, db = da + c, dd = da + w * c, de = dd + c
                         for ch in 0..<c {
                             // Branch-free (selects vectorise): each flag is 1 for the first match only.
