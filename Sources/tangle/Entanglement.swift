@@ -74,6 +74,9 @@ struct Entanglement: ParsableCommand {
             try printJSON(rows)
             return
         }
+        if real != nil {
+            print("Two equal-sized sets that mix perfectly give about log 2 = 0.693; sets that separate give about 0.")
+        }
         print("layer                       SNNL@T=\(temperature)   SNNL min over T   argmin T   median distance")
         for r in rows {
             print(
