@@ -48,7 +48,7 @@ public final class EntanglementProbe {
         trainingTemperatures: [String: Double] = [:]
     ) throws -> [Layer] {
         var targets: [(String, Int, Int)] = []
-        if includeInput { targets.append(("input", 0, network.inputShape.size)) }
+        if includeInput { targets.append((Network.inputRepresentation, 0, network.inputShape.size)) }
         for name in layers {
             targets.append((name, try network.representationIndex(name), try network.representationSize(name)))
         }

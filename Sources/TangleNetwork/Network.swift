@@ -23,8 +23,8 @@ public final class Network: @unchecked Sendable {
     public init(architecture: Architecture, seed: UInt64) throws {
         guard !architecture.layers.isEmpty else { throw NetworkError.invalidArchitecture("it has no layers") }
         var names = Set<String>()
-        for l in architecture.layers where !names.insert(l.name).inserted {
-            throw NetworkError.invalidArchitecture("the name '\(l.name)' is used twice")
+        for l in architecture.layers where !names.insert(l.name).inserted || l.name == Network.inputRepresentation {
+            throw NetworkError.invalidArchitecture("the name '\(l.name)' is used twice or is reserved for the input")
         }
         guard architecture.input.size > 0 else { throw NetworkError.invalidArchitecture("the input shape is empty") }
         var layers: [any Layer] = []
@@ -84,18 +84,25 @@ public final class Network: @unchecked Sendable {
     /// The names of every layer's output representation, input to output.
     public var representationNames: [String] { layers.map(\.spec.name) }
 
-    /// The index (1-based into a workspace's activations) of the representation called `name`.
+    /// The name of the input images as a representation (index 0 of a workspace's activations),
+    /// so pixel space can be searched like any layer.
+    public static let inputRepresentation = "input"
+
+    /// The index into a workspace's activations of the representation called `name`: 0 for
+    /// ``inputRepresentation``, `i + 1` for the output of layer `i`.
     /// - Throws: ``NetworkError/unknownRepresentation(_:_:)``.
     public func representationIndex(_ name: String) throws -> Int {
+        if name == Network.inputRepresentation { return 0 }
         guard let i = layers.firstIndex(where: { $0.spec.name == name }) else {
-            throw NetworkError.unknownRepresentation(name, representationNames)
+            throw NetworkError.unknownRepresentation(name, [Network.inputRepresentation] + representationNames)
         }
         return i + 1
     }
 
     /// The width of the representation called `name`.
     public func representationSize(_ name: String) throws -> Int {
-        layers[try representationIndex(name) - 1].outputShape.size
+        let index = try representationIndex(name)
+        return index == 0 ? inputShape.size : layers[index - 1].outputShape.size
     }
 
     /// Floating-point operations for one image: forward only, and a full training step

@@ -13,6 +13,8 @@ import TangleTensor
         #expect(try net.representationSize("logits") == 10)
         #expect(net.layout.entry(named: "conv2.kernel")?.shape == [5, 5, 32, 64])
         #expect(throws: NetworkError.self) { try net.representationIndex("fc9") }
+        #expect(try net.representationIndex("input") == 0)
+        #expect(try net.representationSize("input") == 784)
     }
 
     @Test func sameSeedGivesBitIdenticalWeights() throws {
