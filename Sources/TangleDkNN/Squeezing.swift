@@ -15,17 +15,13 @@ public enum Squeezer: String, Sendable, CaseIterable, Codable {
         case .median2x2:
             for y in 0..<height {
                 for xx in 0..<width {
+                    let y1 = min(y + 1, height - 1), x1 = min(xx + 1, width - 1)
                     for c in 0..<channels {
-                        var v: [Float] = []
-                        v.reserveCapacity(4)
-                        for dy in 0...1 {
-                            for dx in 0...1 {
-                                let yy = min(y + dy, height - 1), xc = min(xx + dx, width - 1)
-                                v.append(x[(yy * width + xc) * channels + c])
-                            }
-                        }
-                        v.sort()
-                        out[(y * width + xx) * channels + c] = (v[1] + v[2]) / 2
+                        let a = x[(y * width + xx) * channels + c], b = x[(y * width + x1) * channels + c]
+                        let d = x[(y1 * width + xx) * channels + c], e = x[(y1 * width + x1) * channels + c]
+                        // The middle two of four values: the sum less the smallest and the largest.
+                        let lo = min(min(a, b), min(d, e)), hi = max(max(a, b), max(d, e))
+                        out[(y * width + xx) * channels + c] = (a + b + d + e - lo - hi) / 2
                     }
                 }
             }

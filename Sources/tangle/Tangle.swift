@@ -1,4 +1,5 @@
 import ArgumentParser
+import TangleTraining
 
 /// The `tangle` command line: thin commands that parse arguments and call the library.
 @main
@@ -6,6 +7,6 @@ struct Tangle: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tangle",
         abstract: "Out-of-distribution detection with an entangled classifier and Deep k-Nearest Neighbors.",
-        version: "tangle 0.1.0",
+        version: "tangle \(tangleVersion)",
         subcommands: [Train.self, Evaluate.self, Info.self, Entanglement.self, SeparationCommand.self, AttackCommand.self, Bench.self, Version.self])
 }

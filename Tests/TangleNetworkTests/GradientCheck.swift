@@ -54,8 +54,11 @@ struct GradientCheck {
     /// a kink (a max-pool near-tie or a ReLU at zero) and is skipped; everywhere else the best
     /// step's relative error counts. Returns the worst error, and how many points were checked
     /// and skipped.
-    func worstError(samplesPerTensor: Int = 12) -> (error: Double, checked: Int, skipped: Int) {
-        let (gp, gx) = analytic()
+    /// - Parameter analyticScale: multiplies the analytic gradient (1 in real checks; the
+    ///   self-test uses another value to prove the check can fail).
+    func worstError(samplesPerTensor: Int = 12, analyticScale: Float = 1) -> (error: Double, checked: Int, skipped: Int) {
+        let (gp0, gx0) = analytic()
+        let gp = gp0.map { $0 * analyticScale }, gx = gx0.map { $0 * analyticScale }
         var worst = 0.0, checked = 0, skipped = 0
         var rng = SeededGenerator(seed: 99)
         func judge(_ numeric: [Double], _ exact: Double) {
