@@ -44,7 +44,10 @@ let package = Package(
         // The detector's evaluation: index cache, scores against outlier sets and attacks.
         .target(
             name: "TangleEvaluation",
-            dependencies: ["TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleNetwork", "TangleTensor"]),
+            dependencies: [
+                "TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleModelStore",
+                "TangleNetwork", "TangleTensor", "TangleTraining",
+            ]),
         // Image files: PNG through libpng (the image module; decoding JPEG comes with the intake).
         .target(name: "TangleImage", dependencies: ["CPNG"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.

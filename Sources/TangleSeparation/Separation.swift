@@ -139,24 +139,12 @@ public struct Separation {
 
     /// L2-normalised representations of `count` images, per layer.
     private func features(_ network: Network, _ input: FloatBuffer, count: Int, layers: [String]) throws -> [Features] {
-        let batch = 500
-        let ws = Workspace(network: network, capacity: batch, trainable: false)
-        let indices = try layers.map { try network.representationIndex($0) }
-        let dims = try layers.map { try network.representationSize($0) }
-        let out = dims.map { Features(buffer: FloatBuffer(count: count * $0), dimension: $0) }
-        let size = network.inputShape.size
-        var start = 0
-        while start < count {
-            let n = min(batch, count - start)
-            ws.input.pointer.update(from: input.pointer + start * size, count: n * size)
-            network.forward(ws, count: n)
-            for (l, idx) in indices.enumerated() {
-                (out[l].buffer.pointer + start * dims[l]).update(from: ws.activation(idx).pointer, count: n * dims[l])
-            }
-            start += n
+        let raw = try network.representations(layers, of: input.pointer, count: count)
+        return zip(raw, layers).map { buffer, _ in
+            let d = buffer.count / max(count, 1)
+            l2Normalize(buffer.pointer, rows: count, dimension: d)
+            return Features(buffer: buffer, dimension: d)
         }
-        for f in out { l2Normalize(f.buffer.pointer, rows: count, dimension: f.dimension) }
-        return out
     }
 
     private func kthDistance(_ index: NearestNeighbors, _ q: Features, count: Int) -> [Double] {

@@ -42,7 +42,7 @@ struct Evaluate: ParsableCommand {
         let folder = ModelFolder(path: model)
         let (card, network) = try folder.loadNetwork()
         if detector || !ood.isEmpty || attacks != nil {
-            try runDetector(folder: folder, card: card, network: network)
+            try runDetector(card: card, network: network)
             return
         }
         let test = try FashionMNIST(directory: data ?? card.data.directory).test()
@@ -77,7 +77,7 @@ struct Evaluate: ParsableCommand {
 }
 
 extension Evaluate {
-    func runDetector(folder: ModelFolder, card: ModelCard, network: Network) throws {
+    func runDetector(card: ModelCard, network: Network) throws {
         let sets = try ood.map { spec -> (String, String) in
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("--ood takes NAME=PATH, got '\(spec)'") }
@@ -88,7 +88,7 @@ extension Evaluate {
             return a
         }
         let report = try DetectorEvaluation(
-            folder: folder, card: card, network: network, dataDirectory: data ?? card.data.directory, oodSets: sets,
+            card: card, network: network, dataDirectory: data ?? card.data.directory, oodSets: sets,
             attacks: attackList, attackCount: attackCount, cache: cache, indexDimension: indexDimension
         ).run()
         if json {

@@ -3,27 +3,49 @@ import TangleAttacks
 import TangleData
 import TangleDigest
 import TangleDkNN
-import TangleEvaluation
 import TangleModelStore
 import TangleNetwork
 import TangleTensor
 import TangleTraining
 
-/// The detector part of `tangle evaluate`: index, calibration, scores on the test set, outlier
-/// sets and attacks.
-struct DetectorEvaluation {
-    var folder: ModelFolder
-    var card: ModelCard
-    var network: Network
-    var dataDirectory: String
-    var oodSets: [(String, String)]
-    var attacks: [Attack]
-    var attackCount: Int
-    var cache: String?
-    var indexDimension: Int
+/// The detector report behind `tangle evaluate --ood … --attacks …`: the neighbour index (cached),
+/// the Mahalanobis Gaussians, calibration on the held-out split, and every score on the test set,
+/// on each outlier set and on each attack.
+public struct DetectorEvaluation {
+    /// The model card.
+    public var card: ModelCard
+    /// The network loaded from it.
+    public var network: Network
+    /// The folder with the Fashion-MNIST IDX files.
+    public var dataDirectory: String
+    /// Outlier sets as (name, path).
+    public var oodSets: [(String, String)]
+    /// The attacks.
+    public var attacks: [Attack]
+    /// Test images attacked.
+    public var attackCount: Int
+    /// The cache folder override.
+    public var cache: String?
+    /// Layers wider than this are reduced to it in the index.
+    public var indexDimension: Int
+
+    /// Creates an evaluation.
+    public init(
+        card: ModelCard, network: Network, dataDirectory: String, oodSets: [(String, String)], attacks: [Attack],
+        attackCount: Int, cache: String?, indexDimension: Int
+    ) {
+        self.card = card
+        self.network = network
+        self.dataDirectory = dataDirectory
+        self.oodSets = oodSets
+        self.attacks = attacks
+        self.attackCount = attackCount
+        self.cache = cache
+        self.indexDimension = indexDimension
+    }
 
     /// Reads an IDX image file, or the `t10k-images-idx3-ubyte[.gz]` inside a folder.
-    static func loadImages(_ path: String) throws -> LabelledImages {
+    public static func loadImages(_ path: String) throws -> LabelledImages {
         var isDir: ObjCBool = false
         var file = path
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
@@ -35,7 +57,8 @@ struct DetectorEvaluation {
             rows: im.rows, columns: im.columns, pixels: im.pixels, labels: [Int32](repeating: 0, count: im.count), classNames: ["?"])
     }
 
-    func run() throws -> DetectionReport {
+    /// Runs it.
+    public func run() throws -> DetectionReport {
         let source = FashionMNIST(directory: dataDirectory)
         let train = try source.training()
         let test = try source.test()
@@ -52,17 +75,10 @@ struct DetectorEvaluation {
         // Mahalanobis on fc2 (the penultimate representation), fitted on 20,000 training images.
         if let penultimate = network.representationNames.dropLast().last {
             let sample = Array(set.trainIndices.prefix(20_000))
-            let ws = Workspace(network: network, capacity: 500, trainable: false)
-            let idx = try network.representationIndex(penultimate), d = try network.representationSize(penultimate)
-            let feats = FloatBuffer(count: sample.count * d)
-            var start = 0
-            while start < sample.count {
-                let n = min(500, sample.count - start)
-                train.copyImages(sample[start..<(start + n)], into: ws.input.pointer)
-                network.forward(ws, count: n)
-                (feats.pointer + start * d).update(from: ws.activation(idx).pointer, count: n * d)
-                start += n
-            }
+            let images = FloatBuffer(count: sample.count * network.inputShape.size)
+            train.copyImages(sample, into: images.pointer)
+            let feats = try network.representations([penultimate], of: images.pointer, count: sample.count)[0]
+            let d = try network.representationSize(penultimate)
             detector.gaussian = (
                 penultimate,
                 GaussianScore.fit(feats.pointer, labels: sample.map { train.labels[$0] }, count: sample.count, dimension: d, classes: network.classCount)
