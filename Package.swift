@@ -41,12 +41,14 @@ let package = Package(
             dependencies: ["TangleAttacks", "TangleData", "TangleMetrics", "TangleNeighbors", "TangleNetwork", "TangleTensor"]),
         // Deep k-nearest neighbours: conformal p-values, credibility.
         .target(name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport"]),
+        // The verdict rule: evidence, calibration, in-distribution / outlier / adversarial.
+        .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleDigest"]),
         // The detector's evaluation: index cache, scores against outlier sets and attacks.
         .target(
             name: "TangleEvaluation",
             dependencies: [
                 "TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleModelStore",
-                "TangleNetwork", "TangleTensor", "TangleTraining",
+                "TangleNetwork", "TangleTensor", "TangleTraining", "TangleVerdict", "TangleReport",
             ]),
         // Image files: PNG through libpng (the image module; decoding JPEG comes with the intake).
         .target(name: "TangleImage", dependencies: ["CPNG"]),
@@ -69,7 +71,7 @@ let package = Package(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "TangleSeparation", "TangleEvaluation", "TangleDkNN", "TangleAttacks", "TangleImage", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleDkNN", "TangleAttacks", "TangleImage", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -81,6 +83,7 @@ let package = Package(
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor"]),
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
+        .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN"]),
         .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDkNN"]),
         .testTarget(name: "TangleImageTests", dependencies: ["TangleImage"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),

@@ -21,6 +21,8 @@ public struct InputScores: Sendable {
     public var mahalanobis: Double?
     /// The largest L1 change of the softmax under the squeezers.
     public var squeeze: Double
+    /// Dark-region roughness of the input, one per ``Roughness/exponents``.
+    public var roughness: [Double] = []
 
     /// Creates a record.
     public init(
@@ -107,6 +109,10 @@ public final class Detector: @unchecked Sendable {
                 InputScores(
                     prediction: best, probability: Double(probs[i * classes + best]), logSumExp: lse, labelCounts: [],
                     distances: [], dknn: nil, mahalanobis: nil, squeeze: 0))
+            let shape = network.inputShape
+            results[i].roughness = Roughness.exponents.map {
+                Roughness.score(x + i * size, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
+            }
         }
         // Mahalanobis on its layer.
         if let g = gaussian, let idx = try? network.representationIndex(g.layer) {

@@ -1,10 +1,7 @@
 import Foundation
-import TangleAttacks
-import TangleData
 import TangleDkNN
 import TangleMetrics
-import TangleNetwork
-import TangleTensor
+import TangleVerdict
 
 /// Detection figures of every score against one set of inputs that should be flagged.
 public struct SetFigures: Codable, Sendable {
@@ -16,8 +13,13 @@ public struct SetFigures: Codable, Sendable {
     public var fpr95: [String: Double]
     /// AUPR per score (the set positive).
     public var aupr: [String: Double]
-    /// Fraction flagged at a 5 % false-flag rate on in-distribution, per score.
+    /// Fraction flagged when each score's own threshold flags 5 % of the in-distribution test set.
     public var tprAt5: [String: Double]
+    /// Fraction flagged by the calibrated verdict rule.
+    public var flagged: Double
+    /// Of the flagged, the fraction routed to the right kind (`outlier` for outlier sets,
+    /// `adversarial` for attacks).
+    public var routed: Double
 }
 
 /// One attack's figures.
@@ -28,65 +30,67 @@ public struct AttackFigures: Codable, Sendable {
     public var dknnAccuracy: Double
     /// Mean DkNN credibility on them.
     public var meanCredibility: Double
+    /// Fraction of all attacked images the verdict rule flags.
+    public var flagged: Double
+    /// Fraction flagged of those whose prediction the attack changed.
+    public var flaggedSuccessful: Double
+    /// Images whose prediction the attack changed.
+    public var successful: Int
+    /// Of the flagged, the fraction routed `adversarial`.
+    public var routed: Double
     /// Detection figures against the same images before the attack.
     public var detection: SetFigures
-
-    /// Creates a record.
-    public init(accuracy: Double, dknnAccuracy: Double, meanCredibility: Double, detection: SetFigures) {
-        self.accuracy = accuracy
-        self.dknnAccuracy = dknnAccuracy
-        self.meanCredibility = meanCredibility
-        self.detection = detection
-    }
+    /// AUROC per score (the same as `detection.auroc`, at the top level for the report's readers).
+    public var auroc: [String: Double]
 }
 
 /// The detector report behind `tangle evaluate --ood … --attacks …`.
 public struct DetectionReport: Codable, Sendable {
+    /// The calibration judged with.
+    public var calibration: String
     /// Model accuracy on the in-distribution test images.
     public var accuracy: Double
     /// DkNN accuracy on them.
     public var dknnAccuracy: Double
     /// Mean DkNN credibility on them.
     public var meanCredibility: Double
+    /// Fraction of the in-distribution test images the verdict rule flags.
+    public var falseFlagRate: Double
+    /// Test images.
+    public var testCount: Int
     /// Per outlier set.
     public var ood: [String: SetFigures]
     /// Per attack (`fgsm:0.1`).
     public var attacks: [String: AttackFigures]
+    /// True kind → verdict → count.
+    public var verdicts: [String: [String: Int]]
     /// Index bytes.
     public var indexBytes: Int
     /// Seconds spent building the index (0 when it came from the cache).
     public var indexBuildSeconds: Double
 
-    /// Creates a report.
-    public init(
-        accuracy: Double, dknnAccuracy: Double, meanCredibility: Double, ood: [String: SetFigures],
-        attacks: [String: AttackFigures], indexBytes: Int, indexBuildSeconds: Double
-    ) {
-        self.accuracy = accuracy
-        self.dknnAccuracy = dknnAccuracy
-        self.meanCredibility = meanCredibility
-        self.ood = ood
-        self.attacks = attacks
-        self.indexBytes = indexBytes
-        self.indexBuildSeconds = indexBuildSeconds
-    }
-
-    /// Every score, oriented so that higher means more abnormal.
-    public static func scoreTable(_ s: [InputScores], layers: [String]) -> [String: [Double]] {
+    /// Every score, oriented so that higher means more abnormal, with the verdict rule's scores.
+    public static func scoreTable(_ s: [InputScores], _ j: [VerdictRule.Judgement], layers: [String]) -> [String: [Double]] {
         var t: [String: [Double]] = [
             "credibility": s.map { 1 - ($0.dknn?.credibility ?? 0) },
             "msp": s.map { 1 - $0.probability },
             "energy": s.map { -$0.logSumExp },
             "squeeze": s.map(\.squeeze),
+            "outlier_score": j.map(\.outlierScore),
+            "adversarial_score": j.map(\.adversarialScore),
+            "verdict_score": j.map(\.verdictScore),
         ]
         if s.first?.mahalanobis != nil { t["mahalanobis"] = s.map { $0.mahalanobis ?? 0 } }
         for (l, name) in layers.enumerated() { t["knn_\(name)"] = s.map { $0.distances[l] } }
+        for (i, e) in Roughness.exponents.enumerated() { t["roughness_\(e)"] = s.map { i < $0.roughness.count ? $0.roughness[i] : 0 } }
         return t
     }
 
     /// Detection figures of `positives` against `negatives` for every score.
-    public static func figures(negatives: [String: [Double]], positives: [String: [Double]], count: Int) -> SetFigures {
-        var f = SetFigures(count: count, auroc: [:], fpr95: [:], aupr: [:], tprAt5: [:])
+    public static func figures(
+        negatives: [String: [Double]], positives: [String: [Double]], count: Int, flagged: Double, routed: Double
+    ) -> SetFigures {
+        var f = SetFigures(count: count, auroc: [:], fpr95: [:], aupr: [:], tprAt5: [:], flagged: flagged, routed: routed)
         for (name, neg) in negatives {
             guard let pos = positives[name] else { continue }
             f.auroc[name] = ROC.auroc(negatives: neg, positives: pos)

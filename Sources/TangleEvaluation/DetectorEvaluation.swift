@@ -1,25 +1,22 @@
 import Foundation
 import TangleAttacks
 import TangleData
-import TangleDigest
 import TangleDkNN
-import TangleModelStore
 import TangleNetwork
+import TangleReport
 import TangleTensor
-import TangleTraining
+import TangleVerdict
 
-/// The detector report behind `tangle evaluate --ood … --attacks …`: the neighbour index (cached),
-/// the Mahalanobis Gaussians, calibration on the held-out split, and every score on the test set,
-/// on each outlier set and on each attack.
+/// The detector report behind `tangle evaluate --ood … --attacks …`: every score and the
+/// calibrated verdict rule on the in-distribution test set, on each outlier set and on each
+/// attack generated from the test set.
 public struct DetectorEvaluation {
-    /// The model card.
-    public var card: ModelCard
-    /// The network loaded from it.
-    public var network: Network
-    /// The folder with the Fashion-MNIST IDX files.
-    public var dataDirectory: String
-    /// Outlier sets as (name, path).
-    public var oodSets: [(String, String)]
+    /// The model folder.
+    public var model: String
+    /// The training data folder override.
+    public var data: String?
+    /// Outlier sets as (name, images).
+    public var oodSets: [(String, LabelledImages)]
     /// The attacks.
     public var attacks: [Attack]
     /// Test images attacked.
@@ -28,15 +25,19 @@ public struct DetectorEvaluation {
     public var cache: String?
     /// Layers wider than this are reduced to it in the index.
     public var indexDimension: Int
+    /// Calibrate in memory with this index instead of reading `calibration.json` (used to compare
+    /// index settings, e.g. exact full-dimension search, each with its own thresholds).
+    public var recalibrate = false
+    /// When set, every input's scores and pixels are written here (design experiments).
+    public var dumpDirectory: String?
 
     /// Creates an evaluation.
     public init(
-        card: ModelCard, network: Network, dataDirectory: String, oodSets: [(String, String)], attacks: [Attack],
-        attackCount: Int, cache: String?, indexDimension: Int
+        model: String, data: String?, oodSets: [(String, LabelledImages)], attacks: [Attack], attackCount: Int, cache: String?,
+        indexDimension: Int
     ) {
-        self.card = card
-        self.network = network
-        self.dataDirectory = dataDirectory
+        self.model = model
+        self.data = data
         self.oodSets = oodSets
         self.attacks = attacks
         self.attackCount = attackCount
@@ -57,76 +58,162 @@ public struct DetectorEvaluation {
             rows: im.rows, columns: im.columns, pixels: im.pixels, labels: [Int32](repeating: 0, count: im.count), classNames: ["?"])
     }
 
+    /// The report and the reliability diagram (SVG).
+    public struct Outcome {
+        /// The report.
+        public var report: DetectionReport
+        /// Accuracy per credibility bin, clean and per attack (SVG).
+        public var reliabilitySVG: String
+    }
+
     /// Runs it.
-    public func run() throws -> DetectionReport {
-        let source = FashionMNIST(directory: dataDirectory)
-        let train = try source.training()
-        let test = try source.test()
-        let set = try TrainingSet(holdingOutLast: card.data.calibration.count, of: train)
-        let layers = card.representations
-        let settings = NeighborIndex.Settings(layers: layers, maxDimension: indexDimension)
-        let key = IndexCache.key(
-            weightsSHA256: card.weightsSHA256, dataSHA256: try source.trainingProvenance().map(\.sha256), settings: settings,
-            trainCount: set.trainIndices.count)
-        let cached = try IndexCache(override: cache).index(key: key) {
-            try NeighborIndex.build(network: network, images: train, indices: set.trainIndices, settings: settings)
+    public func run() throws -> Outcome {
+        let setup = try DetectorSetup(model: model, data: data, cache: cache, indexDimension: indexDimension, requireCalibration: !recalibrate)
+        let rule: VerdictRule
+        if let r = setup.rule {
+            rule = r
+        } else {
+            let layers = setup.detector.index.layers.map(\.name)
+            let calibrator = Calibrator(
+                targetFalseFlagRate: 0.05, outlierEvidence: Calibrator.defaultOutlierEvidence(layers: layers),
+                adversarialEvidence: Calibrator.defaultAdversarialEvidence(layers: layers))
+            rule = VerdictRule(
+                calibration: try CalibrationRun(setup: setup, calibrator: calibrator, attacks: CalibrationRun.defaultAttacks, outliers: []).run().calibration)
         }
-        let detector = try Detector(network: network, index: cached.index)
-        // Mahalanobis on fc2 (the penultimate representation), fitted on 20,000 training images.
-        if let penultimate = network.representationNames.dropLast().last {
-            let sample = Array(set.trainIndices.prefix(20_000))
-            let images = FloatBuffer(count: sample.count * network.inputShape.size)
-            train.copyImages(sample, into: images.pointer)
-            let feats = try network.representations([penultimate], of: images.pointer, count: sample.count)[0]
-            let d = try network.representationSize(penultimate)
-            detector.gaussian = (
-                penultimate,
-                GaussianScore.fit(feats.pointer, labels: sample.map { train.labels[$0] }, count: sample.count, dimension: d, classes: network.classCount)
-            )
-        }
+        let network = setup.network, detector = setup.detector
+        let layers = detector.index.layers.map(\.name)
+        let test = try FashionMNIST(directory: setup.dataDirectory).test()
         let size = network.inputShape.size
-        let cal = FloatBuffer(count: set.calibrationIndices.count * size)
-        train.copyImages(set.calibrationIndices, into: cal.pointer)
-        _ = detector.calibrate(cal.pointer, labels: set.calibrationIndices.map { train.labels[$0] }, count: set.calibrationIndices.count)
+        let progress = Progress(label: "evaluate", total: test.count + oodSets.reduce(0) { $0 + $1.1.count } + attacks.count * min(attackCount, test.count))
+        var done = 0
+        func score(_ x: UnsafePointer<Float>, _ count: Int) -> [InputScores] {
+            var out: [InputScores] = []
+            var start = 0
+            while start < count {
+                let m = min(500, count - start)
+                out += detector.scores(x + start * size, count: m)
+                start += m
+                done += m
+                progress.update(done: done)
+            }
+            return out
+        }
+        var confusion: [String: [String: Int]] = [:]
+        func count(_ kind: Verdict, _ js: [VerdictRule.Judgement]) {
+            for j in js { confusion[kind.rawValue, default: [:]][j.verdict.rawValue, default: 0] += 1 }
+        }
 
         let testX = FloatBuffer(count: test.count * size)
         test.copyImages(0..<test.count, into: testX.pointer)
-        let testScores = detector.scores(testX.pointer, count: test.count)
-        let accuracy = Double(zip(testScores, test.labels).filter { $0.prediction == Int($1) }.count) / Double(test.count)
-        let dknnAccuracy = Double(zip(testScores, test.labels).filter { $0.dknn!.prediction == Int($1) }.count) / Double(test.count)
-        let negatives = DetectionReport.scoreTable(testScores, layers: layers)
+        let testScores = score(testX.pointer, test.count)
+        let testJudged = testScores.map(rule.judge)
+        count(.inDistribution, testJudged)
+        try dump("clean", testScores, labels: test.labels, images: testX.pointer, count: test.count, imageSize: size)
+        let accuracy = Self.fraction(zip(testScores, test.labels).map { $0.prediction == Int($1) })
+        let dknnAccuracy = Self.fraction(zip(testScores, test.labels).map { $0.dknn!.prediction == Int($1) })
+        let negatives = DetectionReport.scoreTable(testScores, testJudged, layers: layers)
+        var reliability: [(String, [InputScores], [Int32])] = [("clean", testScores, test.labels)]
 
         var ood: [String: SetFigures] = [:]
-        for (name, path) in oodSets {
-            let images = try Self.loadImages(path)
+        for (name, images) in oodSets {
+            guard images.imageSize == size else {
+                throw EvaluationError.shape("outlier set \(name) has \(images.rows)x\(images.columns) images; the model takes \(network.inputShape)")
+            }
             let x = FloatBuffer(count: images.count * size)
             images.copyImages(0..<images.count, into: x.pointer)
-            let s = detector.scores(x.pointer, count: images.count)
+            let s = score(x.pointer, images.count)
+            let j = s.map(rule.judge)
+            count(.outlier, j)
+            try dump("ood-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
+            let flagged = j.filter { $0.verdict != .inDistribution }
             ood[name] = DetectionReport.figures(
-                negatives: negatives, positives: DetectionReport.scoreTable(s, layers: layers), count: images.count)
+                negatives: negatives, positives: DetectionReport.scoreTable(s, j, layers: layers), count: images.count,
+                flagged: Double(flagged.count) / Double(max(j.count, 1)), routed: Self.fraction(flagged.map { $0.verdict == .outlier }))
         }
         var attackFigures: [String: AttackFigures] = [:]
         let n = min(attackCount, test.count)
-        let cleanNegatives = DetectionReport.scoreTable(Array(testScores.prefix(n)), layers: layers)
+        let cleanNegatives = DetectionReport.scoreTable(Array(testScores.prefix(n)), Array(testJudged.prefix(n)), layers: layers)
         let ws = Workspace(network: network, capacity: 250, trainable: true, inputGradient: true)
+        let labels = Array(test.labels.prefix(n))
         for attack in attacks {
             let x = FloatBuffer(count: n * size)
             x.pointer.update(from: testX.pointer, count: n * size)
-            Array(test.labels.prefix(n)).withUnsafeBufferPointer {
-                attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws)
-            }
-            let s = detector.scores(x.pointer, count: n)
-            let labels = test.labels.prefix(n)
+            labels.withUnsafeBufferPointer { attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws) }
+            let s = score(x.pointer, n)
+            let j = s.map(rule.judge)
+            count(.adversarial, j)
+            try dump(attack.description, s, labels: labels, images: x.pointer, count: n, imageSize: size)
+            reliability.append((attack.description, s, labels))
+            let flagged = j.map { $0.verdict != .inDistribution }
+            let changed = (0..<n).filter { s[$0].prediction != testScores[$0].prediction }
+            let detection = DetectionReport.figures(
+                negatives: cleanNegatives, positives: DetectionReport.scoreTable(s, j, layers: layers), count: n,
+                flagged: Self.fraction(flagged), routed: Self.fraction(j.filter { $0.verdict != .inDistribution }.map { $0.verdict == .adversarial }))
             attackFigures[attack.description] = AttackFigures(
-                accuracy: Double(zip(s, labels).filter { $0.prediction == Int($1) }.count) / Double(n),
-                dknnAccuracy: Double(zip(s, labels).filter { $0.dknn!.prediction == Int($1) }.count) / Double(n),
-                meanCredibility: s.map { $0.dknn!.credibility }.reduce(0, +) / Double(n),
-                detection: DetectionReport.figures(
-                    negatives: cleanNegatives, positives: DetectionReport.scoreTable(s, layers: layers), count: n))
+                accuracy: Self.fraction(zip(s, labels).map { $0.prediction == Int($1) }),
+                dknnAccuracy: Self.fraction(zip(s, labels).map { $0.dknn!.prediction == Int($1) }),
+                meanCredibility: s.map { $0.dknn!.credibility }.reduce(0, +) / Double(max(n, 1)),
+                flagged: detection.flagged, flaggedSuccessful: Self.fraction(changed.map { flagged[$0] }), successful: changed.count,
+                routed: detection.routed, detection: detection, auroc: detection.auroc)
         }
-        return DetectionReport(
-            accuracy: accuracy, dknnAccuracy: dknnAccuracy,
-            meanCredibility: testScores.map { $0.dknn!.credibility }.reduce(0, +) / Double(test.count), ood: ood,
-            attacks: attackFigures, indexBytes: cached.index.bytes, indexBuildSeconds: cached.seconds)
+        progress.finish("scored \(done) images")
+        let report = DetectionReport(
+            calibration: rule.calibration.id, accuracy: accuracy, dknnAccuracy: dknnAccuracy,
+            meanCredibility: testScores.map { $0.dknn!.credibility }.reduce(0, +) / Double(test.count),
+            falseFlagRate: Self.fraction(testJudged.map { $0.verdict != .inDistribution }), testCount: test.count, ood: ood,
+            attacks: attackFigures, verdicts: confusion, indexBytes: detector.index.bytes, indexBuildSeconds: setup.indexBuild.seconds)
+        return Outcome(report: report, reliabilitySVG: Self.reliabilityChart(reliability))
+    }
+
+    static func fraction(_ flags: [Bool]) -> Double { flags.isEmpty ? 0 : Double(flags.filter { $0 }.count) / Double(flags.count) }
+
+    /// DkNN accuracy per credibility bin (Papernot & McDaniel 2018, Figure 9), one series per set.
+    static func reliabilityChart(_ sets: [(String, [InputScores], [Int32])]) -> String {
+        let bins = 10
+        var accuracy: [LineChart.Series] = [], share: [LineChart.Series] = []
+        for (name, s, labels) in sets {
+            var right = [Double](repeating: 0, count: bins), total = [Double](repeating: 0, count: bins)
+            for (x, y) in zip(s, labels) {
+                guard let d = x.dknn else { continue }
+                let b = min(bins - 1, Int(d.credibility * Double(bins)))
+                total[b] += 1
+                if d.prediction == Int(y) { right[b] += 1 }
+            }
+            let centre = { (b: Int) in (Double(b) + 0.5) / Double(bins) }
+            accuracy.append(.init(name: name, points: (0..<bins).filter { total[$0] > 0 }.map { (centre($0), right[$0] / total[$0]) }))
+            share.append(.init(name: name, points: (0..<bins).map { (centre($0), total[$0] / Double(max(s.count, 1))) }))
+        }
+        accuracy.append(.init(name: "perfect calibration", points: [(0, 0), (1, 1)]))
+        return LineChart(
+            title: "DkNN reliability: accuracy per credibility bin", xLabel: "credibility",
+            panels: [.init(title: "accuracy", yLabel: "DkNN accuracy", series: accuracy), .init(title: "inputs per bin", yLabel: "fraction of inputs", series: share)]
+        ).svg()
+    }
+
+    private func dump(_ name: String, _ s: [InputScores], labels: [Int32], images: UnsafePointer<Float>, count: Int, imageSize: Int) throws {
+        guard let dir = dumpDirectory else { return }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        struct Row: Encodable {
+            var label: Int32, prediction: Int, probability: Double, lse: Double, counts: [[Int]], distances: [Double]
+            var credibility: Double, mahalanobis: Double?, squeeze: Double, roughness: [Double]
+        }
+        let rows = zip(s, labels).map {
+            Row(label: $1, prediction: $0.prediction, probability: $0.probability, lse: $0.logSumExp, counts: $0.labelCounts,
+                distances: $0.distances, credibility: $0.dknn?.credibility ?? 0, mahalanobis: $0.mahalanobis, squeeze: $0.squeeze, roughness: $0.roughness)
+        }
+        try JSONEncoder().encode(rows).write(to: URL(fileURLWithPath: "\(dir)/\(name).json"))
+        try Data(bytes: images, count: count * imageSize * 4).write(to: URL(fileURLWithPath: "\(dir)/\(name).f32"))
+    }
+}
+
+/// Why an evaluation cannot run.
+public enum EvaluationError: Error, Sendable, CustomStringConvertible {
+    /// Images of the wrong size.
+    case shape(String)
+
+    public var description: String {
+        switch self {
+        case .shape(let s): s + ": resize them to the model's input first"
+        }
     }
 }

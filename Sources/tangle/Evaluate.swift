@@ -9,7 +9,7 @@ import TangleTraining
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report a model's test accuracy and confusion matrix.")
+        abstract: "Report a model's test accuracy, or with --ood/--attacks/--detector the full detector report.")
 
     @Option(help: "Model folder.")
     var model = "models/fashion-mnist"
@@ -35,16 +35,24 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
     var cache: String?
 
-    @Option(help: "Layers wider than this are reduced to it by PCA in the neighbour index.")
+    @Option(help: "Layers wider than this are reduced to it by PCA in the neighbour index (a large value: exact full-dimension search).")
     var indexDimension = 256
 
+    @Flag(help: "Calibrate in memory with this index instead of reading calibration.json (to compare index settings).")
+    var recalibrate = false
+
+    @Option(help: "Where to write the reliability diagram (default: MODEL/reliability.svg).")
+    var reliabilitySvg: String?
+
+    @Option(help: ArgumentHelp("Write every input's scores and pixels to this folder (design experiments).", visibility: .hidden))
+    var dumpScores: String?
+
     func run() throws {
-        let folder = ModelFolder(path: model)
-        let (card, network) = try folder.loadNetwork()
         if detector || !ood.isEmpty || attacks != nil {
-            try runDetector(card: card, network: network)
+            try runDetector()
             return
         }
+        let (card, network) = try ModelFolder(path: model).loadNetwork()
         let test = try FashionMNIST(directory: data ?? card.data.directory).test()
         let t0 = Date()
         let report = Evaluator(network: network).evaluate(test)
@@ -77,20 +85,20 @@ struct Evaluate: ParsableCommand {
 }
 
 extension Evaluate {
-    func runDetector(card: ModelCard, network: Network) throws {
-        let sets = try ood.map { spec -> (String, String) in
-            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("--ood takes NAME=PATH, got '\(spec)'") }
-            return (parts[0], parts[1])
+    func runDetector() throws {
+        let sets = try ood.map { spec -> (String, LabelledImages) in
+            let (name, path) = try parseNamedPath(spec, option: "--ood")
+            return (name, try DetectorEvaluation.loadImages(path))
         }
-        let attackList = try (attacks ?? "").split(separator: ",").map { text -> Attack in
-            guard let a = Attack(String(text)) else { throw ValidationError("unknown attack '\(text)'; use fgsm:EPS or bim:EPS") }
-            return a
-        }
-        let report = try DetectorEvaluation(
-            card: card, network: network, dataDirectory: data ?? card.data.directory, oodSets: sets,
-            attacks: attackList, attackCount: attackCount, cache: cache, indexDimension: indexDimension
-        ).run()
+        var evaluation = DetectorEvaluation(
+            model: model, data: data, oodSets: sets, attacks: try parseAttacks(attacks ?? ""), attackCount: attackCount, cache: cache,
+            indexDimension: indexDimension)
+        evaluation.recalibrate = recalibrate
+        evaluation.dumpDirectory = dumpScores
+        let outcome = try evaluation.run()
+        let report = outcome.report
+        let svgPath = reliabilitySvg ?? (model as NSString).appendingPathComponent("reliability.svg")
+        try outcome.reliabilitySVG.write(toFile: svgPath, atomically: true, encoding: .utf8)
         if json {
             try printJSON(report)
             return
@@ -98,19 +106,32 @@ extension Evaluate {
         print(String(format: "model accuracy %.2f%%, DkNN accuracy %.2f%%, mean credibility %.3f; index %.0f MiB%@",
                      100 * report.accuracy, 100 * report.dknnAccuracy, report.meanCredibility, Double(report.indexBytes) / 1048576,
                      report.indexBuildSeconds > 0 ? String(format: " (built in %.1f s)", report.indexBuildSeconds) : " (cached)"))
-        let rows: [(String, SetFigures, String)] =
-            report.ood.sorted { $0.key < $1.key }.map { ($0.key, $0.value, "") }
-            + report.attacks.sorted { $0.key < $1.key }.map {
-                ($0.key, $0.value.detection, String(format: "  (accuracy %.1f%%, DkNN %.1f%%, credibility %.3f)", 100 * $0.value.accuracy, 100 * $0.value.dknnAccuracy, $0.value.meanCredibility))
-            }
+        print(String(format: "calibration %@: %.2f%% of the %d test images flagged (false-flag rate)", report.calibration, 100 * report.falseFlagRate, report.testCount))
+        var rows: [(String, SetFigures, String)] = report.ood.sorted { $0.key < $1.key }.map {
+            ($0.key, $0.value, String(format: "  flagged %.1f%%, routed outlier %.1f%% of flagged", 100 * $0.value.flagged, 100 * $0.value.routed))
+        }
+        rows += report.attacks.sorted { $0.key < $1.key }.map {
+            let a = $0.value
+            return ($0.key, a.detection, String(
+                format: "  accuracy %.1f%%, DkNN %.1f%%, credibility %.3f; flagged %.1f%% (%.1f%% of the %d it fooled), routed adversarial %.1f%% of flagged",
+                100 * a.accuracy, 100 * a.dknnAccuracy, a.meanCredibility, 100 * a.flagged, 100 * a.flaggedSuccessful, a.successful, 100 * a.routed))
+        }
         for (name, f, extra) in rows {
-            print("\n\(name): \(f.count) images\(extra)")
+            print("\n\(name): \(f.count) images")
+            print(extra)
             print("  score              AUROC   FPR@95   AUPR   flagged@5%")
             for score in f.auroc.keys.sorted() {
-                print("  " + score.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(format: "  %6.3f   %6.3f  %6.3f   %6.3f", f.auroc[score]!, f.fpr95[score]!, f.aupr[score]!, f.tprAt5[score]!))
+                print("  " + score.padding(toLength: 18, withPad: " ", startingAt: 0)
+                    + String(format: "%6.3f   %6.3f  %6.3f   %6.3f", f.auroc[score]!, f.fpr95[score]!, f.aupr[score]!, f.tprAt5[score]!))
             }
         }
+        print("\nverdicts (rows: true kind; columns: verdict)")
+        let kinds = ["in-distribution", "outlier", "adversarial"]
+        print("".padding(toLength: 18, withPad: " ", startingAt: 0) + kinds.map { $0.leftPad(17) }.joined())
+        for k in kinds where report.verdicts[k] != nil {
+            print(k.padding(toLength: 18, withPad: " ", startingAt: 0) + kinds.map { String(report.verdicts[k]?[$0] ?? 0).leftPad(17) }.joined())
+        }
+        print("\nwrote \(svgPath)")
     }
 }
 

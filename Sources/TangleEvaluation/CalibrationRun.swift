@@ -1,0 +1,168 @@
+import Foundation
+import TangleAttacks
+import TangleData
+import TangleDkNN
+import TangleNetwork
+import TangleReport
+import TangleTensor
+import TangleVerdict
+
+/// `tangle calibrate`: scores the held-out calibration split, attacks generated from it and
+/// outlier examples (synthetic ones made from it — pixel-shuffled and inverted images — plus any
+/// the user gives), and makes the verdict calibration.
+public struct CalibrationRun {
+    /// The opened model (without a calibration).
+    public var setup: DetectorSetup
+    /// The calibrator.
+    public var calibrator: Calibrator
+    /// Attacks generated from the calibration split.
+    public var attacks: [Attack]
+    /// Extra outlier sets (name, images).
+    public var outliers: [(String, LabelledImages)]
+
+    /// Creates a run.
+    public init(setup: DetectorSetup, calibrator: Calibrator, attacks: [Attack], outliers: [(String, LabelledImages)]) {
+        self.setup = setup
+        self.calibrator = calibrator
+        self.attacks = attacks
+        self.outliers = outliers
+    }
+
+    /// The default attacks: FGSM at three strengths and BIM.
+    public static let defaultAttacks = [
+        Attack(method: .fgsm, eps: 0.05), Attack(method: .fgsm, eps: 0.1), Attack(method: .fgsm, eps: 0.2), Attack(method: .bim, eps: 0.1),
+    ]
+
+    /// The outcome: the calibration and the verdict scores behind its chart.
+    public struct Outcome {
+        /// The calibration.
+        public var calibration: VerdictCalibration
+        /// The chart (SVG).
+        public var svg: String
+    }
+
+    /// Runs it.
+    public func run() throws -> Outcome {
+        let set = try setup.training()
+        let network = setup.network
+        let detector = setup.detector
+        let size = network.inputShape.size
+        let n = set.calibrationIndices.count
+        try calibrator.check(calibrationCount: n)
+        let labels = set.calibrationIndices.map { set.images.labels[$0] }
+        let clean = FloatBuffer(count: n * size)
+        set.images.copyImages(set.calibrationIndices, into: clean.pointer)
+        let progress = Progress(label: "calibrate", total: n * (1 + attacks.count + 2) + outliers.reduce(0) { $0 + $1.1.count })
+        var done = 0
+        func score(_ x: UnsafePointer<Float>, _ count: Int) -> [InputScores] {
+            var out: [InputScores] = []
+            var start = 0
+            while start < count {
+                let m = min(500, count - start)
+                out += detector.scores(x + start * size, count: m)
+                start += m
+                done += m
+                progress.update(done: done)
+            }
+            return out
+        }
+        let cleanScores = detector.calibrate(clean.pointer, labels: labels, count: n)
+        done += n
+        progress.update(done: done)
+        var attackScores: [(String, [InputScores])] = []
+        let ws = Workspace(network: network, capacity: 250, trainable: true, inputGradient: true)
+        for attack in attacks {
+            let x = FloatBuffer(count: n * size)
+            x.pointer.update(from: clean.pointer, count: n * size)
+            labels.withUnsafeBufferPointer { attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws) }
+            attackScores.append((attack.description, score(x.pointer, n)))
+        }
+        var outlierScores: [(String, [InputScores])] = []
+        for (name, make) in SyntheticOutliers.all {
+            let x = FloatBuffer(count: n * size)
+            var rng = SeededGenerator(seed: 7)
+            for i in 0..<n { make(clean.pointer + i * size, x.pointer + i * size, size, &rng) }
+            outlierScores.append((name, score(x.pointer, n)))
+        }
+        for (name, images) in outliers {
+            guard images.imageSize == size else {
+                throw CalibrationError.unreadable(path: name, detail: "its images are \(images.rows)x\(images.columns), the model takes \(network.inputShape)")
+            }
+            let x = FloatBuffer(count: images.count * size)
+            images.copyImages(0..<images.count, into: x.pointer)
+            outlierScores.append((name, score(x.pointer, images.count)))
+        }
+        progress.finish("scored \(done) images")
+        let card = setup.card
+        let calibration = try calibrator.calibrate(
+            subject: .init(
+                model: card.name, weightsSha256: card.weightsSHA256, layers: detector.index.layers.map(\.name), classNames: card.classNames,
+                k: detector.k, kDistance: detector.kDistance),
+            clean: cleanScores, labels: labels, attacks: attackScores, outliers: outlierScores)
+        return Outcome(calibration: calibration, svg: Self.chart(calibration, clean: cleanScores, attacks: attackScores, outliers: outlierScores))
+    }
+
+    /// Histograms of the three scores for calibration inputs, attacks and outliers, with the threshold.
+    static func chart(
+        _ c: VerdictCalibration, clean: [InputScores], attacks: [(String, [InputScores])], outliers: [(String, [InputScores])]
+    ) -> String {
+        let rule = VerdictRule(calibration: c)
+        func judged(_ set: [InputScores]) -> [RuleJudgementScores] { set.map { RuleJudgementScores(rule.judge($0)) } }
+        var groups: [(String, [RuleJudgementScores])] = [("calibration (in-distribution)", judged(clean))]
+        groups.append(("attacks (" + attacks.map(\.0).joined(separator: ", ") + ")", judged(attacks.flatMap(\.1))))
+        groups.append(("outliers (" + outliers.map(\.0).joined(separator: ", ") + ")", judged(outliers.flatMap(\.1))))
+        func panel(_ title: String, _ value: (RuleJudgementScores) -> Double, threshold: Double?) -> LineChart.Panel {
+            let all = groups.flatMap { $0.1.map(value) }.filter(\.isFinite)
+            let hi = max(all.max() ?? 1, 1e-9), bins = 40
+            var series: [LineChart.Series] = []
+            for (name, js) in groups where !js.isEmpty {
+                var h = [Double](repeating: 0, count: bins)
+                for j in js { h[min(bins - 1, max(0, Int(value(j) / hi * Double(bins))))] += 1 }
+                let width = hi / Double(bins), total = Double(js.count)
+                var points: [(Double, Double)] = []
+                for (b, c) in h.enumerated() { points.append(((Double(b) + 0.5) * width, c / total)) }
+                series.append(LineChart.Series(name: name, points: points))
+            }
+            if let threshold {
+                series.append(LineChart.Series(name: String(format: "threshold %.2f (flags %.1f%% of calibration)", threshold, 100 * c.achieved.calibrationFlagged.rate), points: [(threshold, 0), (threshold, 1)]))
+            }
+            return LineChart.Panel(title: title, yLabel: "fraction of inputs", series: series)
+        }
+        return LineChart(
+            title: "Verdict calibration \(c.id) — target false-flag rate \(c.targetFalseFlagRate)", xLabel: "score (−log calibrated p-value)",
+            panels: [
+                panel("verdict_score", \.verdict, threshold: c.verdictThreshold),
+                panel("outlier_score", \.outlier, threshold: nil),
+                panel("adversarial_score", \.adversarial, threshold: nil),
+            ]
+        ).svg()
+    }
+}
+
+/// The three scores of a judgement.
+struct RuleJudgementScores {
+    var verdict: Double, outlier: Double, adversarial: Double
+    init(_ j: VerdictRule.Judgement) {
+        verdict = j.verdictScore
+        outlier = j.outlierScore
+        adversarial = j.adversarialScore
+    }
+}
+
+/// Outlier examples made from in-distribution images, for setting the routing rule without any
+/// real outlier data: pixels shuffled (no object left) and intensities inverted (a light background).
+public enum SyntheticOutliers {
+    /// Writes one transformed image of `size` values.
+    public typealias Transform = @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void
+
+    /// The transforms by name.
+    public static let all: [(String, Transform)] = [
+        ("shuffled", { src, dst, size, rng in
+            let p = rng.permutation(size)
+            for j in 0..<size { dst[j] = src[p[j]] }
+        }),
+        ("inverted", { src, dst, size, _ in
+            for j in 0..<size { dst[j] = 1 - src[j] }
+        }),
+    ]
+}

@@ -1,0 +1,114 @@
+import Foundation
+import TangleData
+import TangleDkNN
+import TangleModelStore
+import TangleNetwork
+import TangleTensor
+import TangleTraining
+import TangleVerdict
+
+/// A model folder made ready to judge: the network, its neighbour index (from the cache, or
+/// built and cached), the Mahalanobis Gaussians, and — when asked for — its verdict calibration,
+/// which must have been made for these weights.
+public final class DetectorSetup: @unchecked Sendable {
+    /// The model folder.
+    public let folder: String
+    /// Its card.
+    public let card: ModelCard
+    /// The network.
+    public let network: Network
+    /// The detector (conformal predictor set from the calibration when there is one).
+    public let detector: Detector
+    /// The verdict rule, when the folder is calibrated and `requireCalibration` was set.
+    public let rule: VerdictRule?
+    /// Whether the index was built now (not from the cache), and how long that took.
+    public let indexBuild: (built: Bool, seconds: Double)
+    /// The folder holding the training data.
+    public let dataDirectory: String
+    private let trainingLoader: () throws -> TrainingSet
+    private var trainingCache: TrainingSet?
+
+    /// The training set (loaded on first use).
+    public func training() throws -> TrainingSet {
+        if let trainingCache { return trainingCache }
+        let t = try trainingLoader()
+        trainingCache = t
+        return t
+    }
+
+    /// Opens a model folder.
+    /// - Parameters:
+    ///   - model: the model folder.
+    ///   - data: the training data's folder when not where the card says.
+    ///   - cache: the cache folder override.
+    ///   - indexDimension: layers wider than this are reduced by PCA in the index.
+    ///   - requireCalibration: load `calibration.json` and refuse to go on without a valid one.
+    /// - Throws: model, data and ``CalibrationError`` errors with what to do.
+    public init(
+        model: String, data: String? = nil, cache: String? = nil, indexDimension: Int = 256, requireCalibration: Bool,
+        progress: Bool = true
+    ) throws {
+        folder = model
+        let (card, network) = try ModelFolder(path: model).loadNetwork()
+        self.card = card
+        self.network = network
+        // Refuse early, before any expensive work, when the calibration is missing or foreign.
+        let calibration = requireCalibration ? try VerdictCalibration.load(modelFolder: model, weightsSha256: card.weightsSHA256) : nil
+        let directory = data ?? card.data.directory
+        dataDirectory = directory
+        let source = FashionMNIST(directory: directory)
+        let calibrationCount = card.data.calibration.count
+        let loader = { try TrainingSet(holdingOutLast: calibrationCount, of: try source.training()) }
+        trainingLoader = loader
+        let provenance = try source.trainingProvenance()
+        let layers = calibration?.layers ?? card.representations
+        let settings = NeighborIndex.Settings(layers: layers, maxDimension: indexDimension)
+        let totalCount = try IDX.readLabels(at: source.files(test: false).labels, missingHint: FashionMNIST.installHint).count
+        let key = IndexCache.key(
+            weightsSHA256: card.weightsSHA256, dataSHA256: provenance.map(\.sha256), settings: settings,
+            trainCount: totalCount - calibrationCount)
+        let cache = IndexCache(override: cache)
+        var loadedTraining: TrainingSet?
+        let cached = try cache.index(key: key) {
+            let set = try loader()
+            loadedTraining = set
+            return try NeighborIndex.build(network: network, images: set.images, indices: set.trainIndices, settings: settings)
+        }
+        indexBuild = (cached.built, cached.seconds)
+        trainingCache = loadedTraining
+        let detector = try Detector(
+            network: network, index: cached.index, k: calibration?.k ?? 75, kDistance: calibration?.kDistance ?? 50)
+        self.detector = detector
+        // The Mahalanobis Gaussians on the penultimate representation, cached beside the index.
+        if let penultimate = network.representationNames.dropLast().last {
+            let path = (cache.directory as NSString).appendingPathComponent("gaussian-\(key.prefix(24))-\(penultimate).json")
+            if let data = FileManager.default.contents(atPath: path), let g = try? JSONDecoder().decode(GaussianScore.self, from: data) {
+                detector.gaussian = (penultimate, g)
+            } else {
+                let set = try loadedTraining ?? loader()
+                loadedTraining = set
+                trainingCache = set
+                let g = try Self.fitGaussian(network: network, layer: penultimate, set: set)
+                detector.gaussian = (penultimate, g)
+                try? JSONEncoder().encode(g).write(to: URL(fileURLWithPath: path), options: .atomic)
+            }
+        }
+        if let calibration {
+            detector.conformal = ConformalPredictor(k: calibration.k, calibrationNonconformity: calibration.conformalNonconformity)
+            rule = VerdictRule(calibration: calibration)
+        } else {
+            rule = nil
+        }
+    }
+
+    /// Mahalanobis Gaussians fitted on 20,000 training images (outside the calibration split).
+    static func fitGaussian(network: Network, layer: String, set: TrainingSet) throws -> GaussianScore {
+        let sample = Array(set.trainIndices.prefix(20_000))
+        let images = FloatBuffer(count: sample.count * network.inputShape.size)
+        set.images.copyImages(sample, into: images.pointer)
+        let feats = try network.representations([layer], of: images.pointer, count: sample.count)[0]
+        let d = try network.representationSize(layer)
+        return GaussianScore.fit(
+            feats.pointer, labels: sample.map { set.images.labels[$0] }, count: sample.count, dimension: d, classes: network.classCount)
+    }
+}

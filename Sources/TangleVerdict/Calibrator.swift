@@ -1,0 +1,178 @@
+import Foundation
+import TangleDigest
+import TangleDkNN
+
+/// Makes a ``VerdictCalibration`` from the detector's scores on the held-out calibration split,
+/// on attacks generated from it, and on outlier examples.
+public struct Calibrator: Sendable {
+    /// The fraction of in-distribution inputs to flag.
+    public var targetFalseFlagRate: Double
+    /// The evidence of "unlike the training data" (``Evidence/description`` names).
+    public var outlierEvidence: [String]
+    /// The evidence of "pushed across a class boundary".
+    public var adversarialEvidence: [String]
+
+    /// The default outlier evidence for a detector with these index layers: the k-th-neighbour
+    /// distances in the first two layers.
+    public static func defaultOutlierEvidence(layers: [String]) -> [String] {
+        layers.prefix(2).map { Evidence(.distance, layer: $0).description }
+    }
+
+    /// The default adversarial evidence: predicted-class neighbours in the first layer, the
+    /// distance in the third (the first fully connected one in Tangle's architecture),
+    /// Mahalanobis, feature squeezing and dark-region roughness at both exponents.
+    public static func defaultAdversarialEvidence(layers: [String]) -> [String] {
+        var e: [Evidence] = []
+        if let first = layers.first { e.append(Evidence(.predictedClassNeighbours, layer: first)) }
+        if layers.count > 2 { e.append(Evidence(.distance, layer: layers[2])) }
+        e += [Evidence(.mahalanobis), Evidence(.squeeze)] + Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
+        return e.map(\.description)
+    }
+
+    /// Creates a calibrator.
+    public init(targetFalseFlagRate: Double, outlierEvidence: [String], adversarialEvidence: [String]) {
+        self.targetFalseFlagRate = targetFalseFlagRate
+        self.outlierEvidence = outlierEvidence
+        self.adversarialEvidence = adversarialEvidence
+    }
+
+    /// What the calibration is about.
+    public struct Subject: Sendable {
+        /// Model name.
+        public var model: String
+        /// The weights' SHA-256.
+        public var weightsSha256: String
+        /// Index layers, in order.
+        public var layers: [String]
+        /// Class names.
+        public var classNames: [String]
+        /// DkNN k.
+        public var k: Int
+        /// Distance neighbour.
+        public var kDistance: Int
+
+        /// Creates a subject.
+        public init(model: String, weightsSha256: String, layers: [String], classNames: [String], k: Int, kDistance: Int) {
+            self.model = model
+            self.weightsSha256 = weightsSha256
+            self.layers = layers
+            self.classNames = classNames
+            self.k = k
+            self.kDistance = kDistance
+        }
+    }
+
+    /// Checks the target against the calibration size.
+    /// - Throws: ``CalibrationError`` when the target is not in (0, 1) or finer than `1/n`.
+    public func check(calibrationCount n: Int) throws {
+        let t = targetFalseFlagRate
+        guard t > 0, t < 1, t.isFinite else { throw CalibrationError.invalidTarget(t) }
+        if t * Double(n) < 1 {
+            throw CalibrationError.targetTooFine(target: t, calibrationCount: n, needed: Int((1 / t).rounded(.up)))
+        }
+    }
+
+    /// Calibrates.
+    /// - Parameters:
+    ///   - clean: scores of the calibration split (in-distribution).
+    ///   - labels: their true labels (for the conformal calibration).
+    ///   - attacks: scores of attacks generated from the calibration split, by name.
+    ///   - outliers: scores of outlier examples, by name.
+    ///   - created: the date written into the file.
+    public func calibrate(
+        subject: Subject, clean: [InputScores], labels: [Int32], attacks: [(String, [InputScores])],
+        outliers: [(String, [InputScores])], created: Date = Date()
+    ) throws -> VerdictCalibration {
+        try check(calibrationCount: clean.count)
+        let t = targetFalseFlagRate
+        let classes = subject.classNames.count
+        let minimum = VerdictRule.minimumPerClass(target: t)
+
+        // What is normal for every piece of evidence.
+        var candidates = subject.layers.flatMap { [Evidence(.predictedClassNeighbours, layer: $0), Evidence(.distance, layer: $0)] }
+        if clean.first?.mahalanobis != nil { candidates.append(Evidence(.mahalanobis)) }
+        candidates.append(Evidence(.squeeze))
+        candidates += Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
+        let references = candidates.map { e -> VerdictCalibration.EvidenceReference in
+            let values = clean.map { e.value($0, layers: subject.layers) ?? .infinity }
+            var perClass: [TailReference]?
+            if e.perClass {
+                perClass = (0..<classes).map { c in TailReference(zip(clean, values).filter { $0.0.prediction == c }.map(\.1)) }
+            }
+            return .init(evidence: e, all: TailReference(values), perClass: perClass)
+        }
+        let known = Set(references.map(\.evidence.description))
+        for name in outlierEvidence + adversarialEvidence where !known.contains(name) {
+            throw CalibrationError.unreadable(path: "evidence '\(name)'", detail: "not one of \(known.sorted().joined(separator: ", "))")
+        }
+        var layerThresholds: [String: VerdictCalibration.LayerThresholds] = [:]
+        for name in subject.layers {
+            let n = references.first { $0.evidence == Evidence(.predictedClassNeighbours, layer: name) }!
+            let d = references.first { $0.evidence == Evidence(.distance, layer: name) }!
+            layerThresholds[name] = .init(
+                predictedClassNeighbours: (0..<classes).map { c in
+                    let bound = n.reference(predicted: c, minimum: minimum).threshold(flagging: t)
+                    return bound.isFinite ? Int(-bound) : 0
+                },
+                distance: d.all.threshold(flagging: t))
+        }
+
+        // Group sums on the calibration split, each point scored as a new input would be.
+        var calibration = VerdictCalibration(
+            id: "", created: ISO8601DateFormatter().string(from: created), model: subject.model, weightsSha256: subject.weightsSha256,
+            targetFalseFlagRate: t, k: subject.k, kDistance: subject.kDistance, layers: subject.layers, classNames: subject.classNames,
+            calibrationCount: clean.count,
+            conformalNonconformity: zip(clean, labels).map { ConformalPredictor.nonconformity(counts: $0.labelCounts, k: subject.k)[Int($1)] },
+            references: references,
+            outlierGroup: .init(evidence: outlierEvidence, sums: TailReference([])),
+            adversarialGroup: .init(evidence: adversarialEvidence, sums: TailReference([])),
+            verdictThreshold: .infinity, routingBias: 0, layerThresholds: layerThresholds,
+            achieved: .init(calibrationFlagged: .init(count: 0, total: 0), attacks: [:], outliers: [:]))
+        let sums = clean.map { VerdictRule(calibration: calibration).groupSums($0, member: true) }
+        calibration.outlierGroup.sums = TailReference(sums.map(\.outlier))
+        calibration.adversarialGroup.sums = TailReference(sums.map(\.adversarial))
+        let verdictScores = sums.map {
+            max(-log(calibration.outlierGroup.sums.tailOfMember($0.outlier)), -log(calibration.adversarialGroup.sums.tailOfMember($0.adversarial)))
+        }
+        calibration.verdictThreshold = TailReference(verdictScores).threshold(flagging: t)
+
+        // Routing: the bias that best separates flagged attacks from flagged outliers.
+        let rule = VerdictRule(calibration: calibration)
+        let attackJudged = attacks.map { ($0.0, $0.1.map(rule.judge)) }
+        let outlierJudged = outliers.map { ($0.0, $0.1.map(rule.judge)) }
+        calibration.routingBias = Self.routingBias(
+            adversarial: attackJudged.flatMap { $0.1.filter { $0.verdict != .inDistribution }.map { $0.outlierScore - $0.adversarialScore } },
+            outlier: outlierJudged.flatMap { $0.1.filter { $0.verdict != .inDistribution }.map { $0.outlierScore - $0.adversarialScore } })
+
+        // Achieved rates with the final rule.
+        let final = VerdictRule(calibration: calibration)
+        func routed(_ set: [InputScores], as kind: Verdict) -> VerdictCalibration.RoutedRate {
+            let v = set.map { final.judge($0).verdict }
+            let flagged = v.filter { $0 != .inDistribution }
+            return .init(flagged: .init(count: flagged.count, total: v.count), routed: .init(count: flagged.filter { $0 == kind }.count, total: flagged.count))
+        }
+        calibration.achieved = .init(
+            calibrationFlagged: .init(count: verdictScores.filter { $0 > calibration.verdictThreshold }.count, total: clean.count),
+            attacks: Dictionary(uniqueKeysWithValues: attacks.map { ($0.0, routed($0.1, as: .adversarial)) }),
+            outliers: Dictionary(uniqueKeysWithValues: outliers.map { ($0.0, routed($0.1, as: .outlier)) }))
+        let body = try VerdictCalibration.encoder.encode(calibration)
+        calibration.id = "cal-" + SHA256.hex(of: Array(body)).prefix(12)
+        return calibration
+    }
+
+    /// The routing bias `b` (outlier when `outlier_score − adversarial_score > b`) that maximises
+    /// the balanced routing accuracy over flagged examples of both kinds; among equally good
+    /// biases, the one closest to 0. With examples of one kind only, 0.
+    static func routingBias(adversarial: [Double], outlier: [Double]) -> Double {
+        guard !adversarial.isEmpty, !outlier.isEmpty else { return 0 }
+        let candidates = Set([0] + (adversarial + outlier).filter(\.isFinite)).sorted()
+        var best = (accuracy: -1.0, bias: 0.0)
+        for b in candidates {
+            let a = Double(adversarial.filter { $0 <= b }.count) / Double(adversarial.count)
+            let o = Double(outlier.filter { $0 > b }.count) / Double(outlier.count)
+            let acc = (a + o) / 2
+            if acc > best.accuracy + 1e-12 || (abs(acc - best.accuracy) <= 1e-12 && abs(b) < abs(best.bias)) { best = (acc, b) }
+        }
+        return best.bias
+    }
+}

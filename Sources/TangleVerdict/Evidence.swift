@@ -1,0 +1,68 @@
+import Foundation
+import TangleDkNN
+
+/// One piece of evidence the verdict rule weighs, read from an input's ``InputScores`` and
+/// oriented so that larger means more abnormal.
+public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
+    /// What is measured.
+    public enum Kind: String, Codable, Sendable {
+        /// How many of the `k` neighbours in a layer carry the predicted class (fewer = more
+        /// abnormal; compared with inputs of the calibration split predicted as the same class).
+        case predictedClassNeighbours = "neighbours"
+        /// The distance to the k-th nearest neighbour in a layer (L2-normalised features).
+        case distance = "knn"
+        /// The Mahalanobis distance on the Gaussian layer.
+        case mahalanobis
+        /// Feature squeezing: the softmax's L1 change under squeezed copies.
+        case squeeze
+        /// Dark-region roughness of the input (``Roughness``).
+        case roughness
+    }
+
+    /// What is measured.
+    public var kind: Kind
+    /// The layer, for the per-layer kinds.
+    public var layer: String?
+    /// The roughness exponent.
+    public var exponent: Int?
+
+    /// Creates a piece of evidence.
+    public init(_ kind: Kind, layer: String? = nil, exponent: Int? = nil) {
+        self.kind = kind
+        self.layer = layer
+        self.exponent = exponent
+    }
+
+    /// The name used in records and reports: `neighbours_pool1`, `knn_pool2`, `mahalanobis`,
+    /// `squeeze`, `roughness_8`.
+    public var description: String {
+        switch kind {
+        case .predictedClassNeighbours, .distance: "\(kind.rawValue)_\(layer ?? "?")"
+        case .roughness: "roughness_\(exponent ?? 0)"
+        case .mahalanobis, .squeeze: kind.rawValue
+        }
+    }
+
+    /// Whether it is compared per predicted class.
+    public var perClass: Bool { kind == .predictedClassNeighbours }
+
+    /// The value for `s` (larger = more abnormal), or nil when the detector did not compute it.
+    /// - Parameter layers: the detector's neighbour-index layers, in order.
+    public func value(_ s: InputScores, layers: [String]) -> Double? {
+        switch kind {
+        case .predictedClassNeighbours:
+            guard let l = layers.firstIndex(of: layer ?? ""), l < s.labelCounts.count else { return nil }
+            return -Double(s.labelCounts[l][s.prediction])
+        case .distance:
+            guard let l = layers.firstIndex(of: layer ?? ""), l < s.distances.count else { return nil }
+            return s.distances[l]
+        case .mahalanobis:
+            return s.mahalanobis
+        case .squeeze:
+            return s.squeeze
+        case .roughness:
+            guard let e = exponent, let i = Roughness.exponents.firstIndex(of: e), i < s.roughness.count else { return nil }
+            return s.roughness[i]
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import TangleDkNN
+
+/// The verdict rule.
+///
+/// Every piece of evidence is turned into a conformal p-value against the calibration split
+/// (neighbour counts against calibration inputs predicted as the same class). Two groups are
+/// combined by Fisher's method, `Σ −log p`, and that sum is calibrated again:
+/// - `outlier_score` = `−log p` of the sum over the **outlier** evidence (by default the
+///   k-th-neighbour distances in the early layers, `pool1` and `pool2`: inputs unlike anything in
+///   the training data are far from it there);
+/// - `adversarial_score` = the same over the **adversarial** evidence (by default: too few
+///   predicted-class neighbours in `pool1`, the `fc1` distance, the Mahalanobis distance, feature
+///   squeezing, and dark-region roughness at two scales: an attacked image still looks like its
+///   true class early on, lands far from real data late, and carries the perturbation itself);
+/// - `verdict_score` = `max(outlier_score, adversarial_score)`: how abnormal the input is overall.
+///
+/// An input is flagged when `verdict_score` exceeds the calibrated threshold (set so that the
+/// target fraction of calibration inputs is flagged). A flagged input is an `outlier` when
+/// `outlier_score − adversarial_score` exceeds the calibrated routing bias, else `adversarial`.
+public struct VerdictRule: Sendable {
+    /// The calibration it applies.
+    public let calibration: VerdictCalibration
+    private let byName: [String: VerdictCalibration.EvidenceReference]
+    private let minimumPerClass: Int
+
+    /// Creates the rule for a calibration.
+    public init(calibration: VerdictCalibration) {
+        self.calibration = calibration
+        byName = Dictionary(calibration.references.map { ($0.evidence.description, $0) }, uniquingKeysWith: { a, _ in a })
+        minimumPerClass = Self.minimumPerClass(target: calibration.targetFalseFlagRate)
+    }
+
+    /// Per-class references are used when a class has enough calibration points to put
+    /// several of them beyond the target rate; else the pooled reference.
+    static func minimumPerClass(target: Double) -> Int { Int((5 / max(target, 1e-6)).rounded(.up)) }
+
+    /// One layer's figures for a record.
+    public struct LayerFigures: Sendable, Equatable {
+        /// The layer.
+        public var layer: String
+        /// Neighbours (of `k`) carrying the predicted class.
+        public var predictedClassNeighbours: Int
+        /// Normal is at or above this count (for the predicted class).
+        public var threshold: Int
+        /// The k-th-neighbour distance.
+        public var distance: Double
+        /// Normal is at or below this distance.
+        public var distanceThreshold: Double
+    }
+
+    /// The rule's outcome for one input.
+    public struct Judgement: Sendable {
+        /// The verdict.
+        public var verdict: Verdict
+        /// Calibrated evidence that the input is unlike the training data.
+        public var outlierScore: Double
+        /// Calibrated evidence that the input was pushed across a class boundary.
+        public var adversarialScore: Double
+        /// `max(outlierScore, adversarialScore)`; flagged above ``VerdictCalibration/verdictThreshold``.
+        public var verdictScore: Double
+        /// Why, in words.
+        public var reason: String
+        /// Per layer figures.
+        public var layers: [LayerFigures]
+        /// Each piece of evidence's p-value against the calibration split.
+        public var pValues: [String: Double]
+    }
+
+    /// The p-value of one piece of evidence for `s`, or nil when it is not available.
+    /// - Parameter member: `s` is a calibration input (its own value is in the reference).
+    func pValue(_ name: String, _ s: InputScores, member: Bool = false) -> Double? {
+        guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers) else { return nil }
+        let r = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
+        return member ? r.tailOfMember(v) : r.tail(v)
+    }
+
+    /// The two group sums for `s`.
+    func groupSums(_ s: InputScores, member: Bool = false) -> (outlier: Double, adversarial: Double) {
+        var p: [String: Double] = [:]
+        for name in Set(calibration.outlierGroup.evidence + calibration.adversarialGroup.evidence) { p[name] = pValue(name, s, member: member) }
+        return (Self.fisherSum(calibration.outlierGroup.evidence, p), Self.fisherSum(calibration.adversarialGroup.evidence, p))
+    }
+
+    /// Fisher's sum of a group, from p-values.
+    static func fisherSum(_ names: [String], _ p: [String: Double]) -> Double {
+        names.reduce(0) { $0 - log(p[$1] ?? 1) }
+    }
+
+    /// Judges one input.
+    public func judge(_ s: InputScores) -> Judgement {
+        var p: [String: Double] = [:]
+        for name in Set(calibration.outlierGroup.evidence + calibration.adversarialGroup.evidence) { p[name] = pValue(name, s) }
+        let outlier = -log(calibration.outlierGroup.sums.tail(Self.fisherSum(calibration.outlierGroup.evidence, p)))
+        let adversarial = -log(calibration.adversarialGroup.sums.tail(Self.fisherSum(calibration.adversarialGroup.evidence, p)))
+        let score = max(outlier, adversarial)
+        let verdict: Verdict =
+            score > calibration.verdictThreshold ? (outlier - adversarial > calibration.routingBias ? .outlier : .adversarial) : .inDistribution
+        let layers = calibration.layers.enumerated().compactMap { (l, name) -> LayerFigures? in
+            guard l < s.labelCounts.count, l < s.distances.count, let t = calibration.layerThresholds[name] else { return nil }
+            return LayerFigures(
+                layer: name, predictedClassNeighbours: s.labelCounts[l][s.prediction],
+                threshold: s.prediction < t.predictedClassNeighbours.count ? t.predictedClassNeighbours[s.prediction] : 0,
+                distance: s.distances[l], distanceThreshold: t.distance)
+        }
+        return Judgement(
+            verdict: verdict, outlierScore: outlier, adversarialScore: adversarial, verdictScore: score,
+            reason: reason(verdict, s, p: p, layers: layers), layers: layers, pValues: p)
+    }
+
+    /// Words for a verdict: the strongest evidence of the deciding group, each with what is normal.
+    func reason(_ verdict: Verdict, _ s: InputScores, p: [String: Double], layers: [LayerFigures]) -> String {
+        let className = s.prediction < calibration.classNames.count ? calibration.classNames[s.prediction] : "class \(s.prediction)"
+        func describe(_ name: String) -> String? {
+            guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers) else { return nil }
+            let e = ref.evidence
+            switch e.kind {
+            case .predictedClassNeighbours:
+                guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
+                return "\(f.layer): \(f.predictedClassNeighbours)/\(calibration.k) \(className) neighbours, normal ≥ \(f.threshold)"
+            case .distance:
+                guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
+                return String(format: "%@ neighbour distance %.3f, normal ≤ %.3f", f.layer, f.distance, f.distanceThreshold)
+            case .mahalanobis, .squeeze, .roughness:
+                let ref = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
+                let label = e.kind == .roughness ? "dark-region roughness (\(e.exponent ?? 0))" : e.kind == .squeeze ? "squeezing change" : "Mahalanobis distance"
+                return String(format: "%@ %.3g, normal ≤ %.3g", label, v, ref.threshold(flagging: calibration.targetFalseFlagRate))
+            }
+        }
+        func strongest(_ names: [String], _ n: Int) -> String {
+            names.sorted { (p[$0] ?? 1) < (p[$1] ?? 1) }.prefix(n).compactMap(describe).joined(separator: "; ")
+        }
+        switch verdict {
+        case .outlier:
+            return "unlike the training data: " + strongest(calibration.outlierGroup.evidence, 2)
+        case .adversarial:
+            return "near real data but pushed across a class boundary: " + strongest(calibration.adversarialGroup.evidence, 3)
+        case .inDistribution:
+            let support = layers.first.map { "\($0.layer): \($0.predictedClassNeighbours)/\(calibration.k) \(className) neighbours, normal ≥ \($0.threshold)" } ?? ""
+            return "consistent with the training data (\(support))"
+        case .rejected:
+            return "not judged"
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import TangleAttacks
+import TangleData
+import TangleEvaluation
+import TangleVerdict
+
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Set the verdict thresholds so that a chosen fraction of in-distribution inputs is flagged.",
+        discussion: """
+            Scores the model's held-out calibration split, FGSM/BIM attacks generated from it and outlier examples \
+            (pixel-shuffled and inverted calibration images, plus any --outliers), then writes calibration.json and \
+            calibration.svg into the model folder. Everything that judges (classify, evaluate, watch) refuses a model \
+            folder without a calibration made for its weights.
+            """)
+
+    @Option(help: "Model folder.")
+    var model = "models/fashion-mnist"
+
+    @Option(name: .customLong("target-fpr"), help: "Fraction of in-distribution inputs to flag (false-flag rate).")
+    var targetFPR = 0.05
+
+    @Option(help: "Folder with the training data (default: the one the model card names).")
+    var data: String?
+
+    @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
+    var cache: String?
+
+    @Option(parsing: .singleValue, help: "Outlier examples NAME=PATH (an IDX image file or a folder with one); repeatable. Never the evaluation set.")
+    var outliers: [String] = []
+
+    @Option(help: "Attacks generated from the calibration split.")
+    var attacks = "fgsm:0.05,fgsm:0.1,fgsm:0.2,bim:0.1"
+
+    @Option(help: "Evidence of 'outlier', comma-separated (default: knn distance in the first two layers).")
+    var outlierEvidence: String?
+
+    @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first layer>, knn_<third layer>, mahalanobis, squeeze, roughness_2, roughness_8).")
+    var adversarialEvidence: String?
+
+    func run() throws {
+        let setup = try DetectorSetup(model: model, data: data, cache: cache, requireCalibration: false)
+        let layers = setup.detector.index.layers.map(\.name)
+        let calibrator = Calibrator(
+            targetFalseFlagRate: targetFPR,
+            outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(layers: layers),
+            adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(layers: layers))
+        try calibrator.check(calibrationCount: setup.card.data.calibration.count)
+        let attackList = try parseAttacks(attacks)
+        let outlierSets = try outliers.map { spec -> (String, LabelledImages) in
+            let (name, path) = try parseNamedPath(spec, option: "--outliers")
+            return (name, try DetectorEvaluation.loadImages(path))
+        }
+        let outcome = try CalibrationRun(setup: setup, calibrator: calibrator, attacks: attackList, outliers: outlierSets).run()
+        let c = outcome.calibration
+        try c.write(modelFolder: model)
+        let svgPath = (model as NSString).appendingPathComponent("calibration.svg")
+        try outcome.svg.write(toFile: svgPath, atomically: true, encoding: .utf8)
+        print("calibration \(c.id) for \(c.model) (weights \(c.weightsSha256.prefix(12))…), target false-flag rate \(c.targetFalseFlagRate)")
+        print(String(format: "  verdict threshold %.3f; routing bias %.3f", c.verdictThreshold, c.routingBias))
+        print("  outlier evidence: \(c.outlierGroup.evidence.joined(separator: ", "))")
+        print("  adversarial evidence: \(c.adversarialGroup.evidence.joined(separator: ", "))")
+        print(String(format: "  calibration split flagged: %d/%d (%.1f%%)", c.achieved.calibrationFlagged.count, c.achieved.calibrationFlagged.total, 100 * c.achieved.calibrationFlagged.rate))
+        for (name, r) in c.achieved.attacks.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  %@: flagged %d/%d (%.1f%%), routed adversarial %.1f%% of flagged", name, r.flagged.count, r.flagged.total, 100 * r.flagged.rate, 100 * r.routed.rate))
+        }
+        for (name, r) in c.achieved.outliers.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  %@: flagged %d/%d (%.1f%%), routed outlier %.1f%% of flagged", name, r.flagged.count, r.flagged.total, 100 * r.flagged.rate, 100 * r.routed.rate))
+        }
+        print("wrote \((model as NSString).appendingPathComponent(VerdictCalibration.fileName)) and \(svgPath)")
+    }
+
+    private func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+}
+
+/// Parses `fgsm:0.1,bim:0.1`.
+func parseAttacks(_ text: String) throws -> [Attack] {
+    try text.split(separator: ",").map { item -> Attack in
+        guard let a = Attack(String(item)) else { throw ValidationError("unknown attack '\(item)'; use fgsm:EPS or bim:EPS") }
+        return a
+    }
+}
+
+/// Parses `NAME=PATH`.
+func parseNamedPath(_ spec: String, option: String) throws -> (String, String) {
+    let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw ValidationError("\(option) takes NAME=PATH, got '\(spec)'") }
+    return (parts[0], parts[1])
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+import TangleDkNN
+@testable import TangleVerdict
+
+/// Synthetic scores: two layers, two classes, k = 10. `far` moves an input away from the data in
+/// the first layers (outlier evidence); `pushed` takes away predicted-class neighbours in the
+/// first layer and adds roughness (adversarial evidence).
+func scores(_ i: Int, far: Double = 0, pushed: Double = 0, prediction: Int = 0) -> InputScores {
+    let jitter = Double((i * 7919) % 101) / 100  // deterministic spread in [0, 1]
+    let support = max(0, min(10, 8 + (i % 3) - Int(pushed * 8)))
+    var counts = [[Int]](repeating: [0, 0], count: 3)
+    for l in 0..<3 {
+        counts[l][prediction] = l == 0 ? support : 9
+        counts[l][1 - prediction] = 10 - counts[l][prediction]
+    }
+    var s = InputScores(
+        prediction: prediction, probability: 0.9, logSumExp: 3, labelCounts: counts,
+        distances: [0.3 + 0.1 * jitter + far, 0.4 + 0.1 * jitter + far, 0.5 + 0.1 * jitter + pushed],
+        dknn: nil, mahalanobis: 10 + jitter + 20 * pushed, squeeze: 0.01 * jitter + pushed)
+    s.roughness = [jitter + 10 * pushed, jitter + 10 * pushed]
+    return s
+}
+
+let subject = Calibrator.Subject(model: "m", weightsSha256: "abc", layers: ["a", "b", "c"], classNames: ["Zero", "One"], k: 10, kDistance: 5)
+
+func calibrator(_ target: Double = 0.05) -> Calibrator {
+    Calibrator(
+        targetFalseFlagRate: target, outlierEvidence: Calibrator.defaultOutlierEvidence(layers: subject.layers),
+        adversarialEvidence: Calibrator.defaultAdversarialEvidence(layers: subject.layers))
+}
+
+@Suite struct TailReferenceTests {
+    @Test func conformalPValues() {
+        let r = TailReference([1, 2, 3, 4])
+        #expect(r.tail(0) == 1)  // (4 + 1) / 5
+        #expect(r.tail(3) == 3.0 / 5)
+        #expect(r.tail(10) == 1.0 / 5)  // never 0
+        #expect(r.tailOfMember(4) == 1.0 / 4)  // only itself at or above: (0 + 1) / 4
+        #expect(r.tailOfMember(1) == 1)
+        #expect(TailReference([]).tail(5) == 1)
+        #expect(TailReference([.nan, 1]).tail(100) == 2.0 / 3)  // NaN counts as the most abnormal
+    }
+
+    @Test func thresholdFlagsAtMostTheFraction() {
+        let values = (0..<1000).map { Double($0) }
+        let r = TailReference(values.shuffled())
+        let t = r.threshold(flagging: 0.05)
+        #expect(values.filter { $0 > t }.count == 50)
+        #expect(r.threshold(flagging: 0.0001) == 999)  // nothing above the largest
+        #expect(r.threshold(flagging: 1) == -.infinity)
+    }
+}
+
+@Suite struct CalibratorTests {
+    let clean = (0..<400).map { scores($0) }
+
+    @Test func refusesATargetTheSplitCannotResolve() {
+        #expect(throws: CalibrationError.targetTooFine(target: 0.001, calibrationCount: 400, needed: 1000)) {
+            try calibrator(0.001).calibrate(subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+        }
+        #expect(throws: CalibrationError.invalidTarget(0)) {
+            try calibrator(0).calibrate(subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+        }
+        let message = CalibrationError.targetTooFine(target: 0.001, calibrationCount: 400, needed: 1000).description
+        #expect(message.contains("at least 1000"))
+    }
+
+    @Test func flagsTheTargetFractionOfCalibrationAndNewCleanInputs() throws {
+        let c = try calibrator(0.05).calibrate(subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+        #expect(c.achieved.calibrationFlagged.total == 400)
+        #expect(c.achieved.calibrationFlagged.rate <= 0.05 && c.achieved.calibrationFlagged.rate >= 0.03)
+        let rule = VerdictRule(calibration: c)
+        let fresh = (400..<2400).map { scores($0) }
+        let rate = Double(fresh.filter { rule.judge($0).verdict != .inDistribution }.count) / Double(fresh.count)
+        #expect(rate < 0.08)
+        #expect(c.id.hasPrefix("cal-") && c.id.count == 16)
+        #expect(c.conformalNonconformity.count == 400)
+    }
+
+    @Test func routesOutliersAndAttacksByTheirEvidence() throws {
+        let attacks = (0..<200).map { scores($0, pushed: 0.8, prediction: 1) }
+        let outliers = (0..<200).map { scores($0, far: 2) }
+        let c = try calibrator().calibrate(
+            subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [("fgsm:0.1", attacks)], outliers: [("far", outliers)])
+        #expect(c.achieved.attacks["fgsm:0.1"]!.flagged.rate > 0.9)
+        #expect(c.achieved.attacks["fgsm:0.1"]!.routed.rate > 0.9)
+        #expect(c.achieved.outliers["far"]!.routed.rate > 0.9)
+        let rule = VerdictRule(calibration: c)
+        let j = rule.judge(scores(7, pushed: 0.9, prediction: 1))
+        #expect(j.verdict == .adversarial)
+        #expect(j.verdictScore == max(j.outlierScore, j.adversarialScore))
+        #expect(j.reason.contains("One neighbours, normal ≥"))
+        let o = rule.judge(scores(3, far: 3))
+        #expect(o.verdict == .outlier)
+        #expect(o.reason.contains("neighbour distance"))
+        let fine = rule.judge(scores(5))
+        #expect(fine.verdict == .inDistribution)
+        #expect(fine.layers.map(\.layer) == ["a", "b", "c"])
+        #expect(fine.layers[0].threshold <= fine.layers[0].predictedClassNeighbours)
+    }
+
+    @Test func routingBiasSeparatesTheKinds() {
+        #expect(Calibrator.routingBias(adversarial: [-3, -2, -1], outlier: [1, 2, 3]) == 0)
+        let b = Calibrator.routingBias(adversarial: [1, 2, 3], outlier: [5, 6, 7])
+        #expect(b >= 3 && b < 5)
+        #expect(Calibrator.routingBias(adversarial: [1], outlier: []) == 0)
+    }
+
+    @Test func unknownEvidenceIsRefused() {
+        let c = Calibrator(targetFalseFlagRate: 0.05, outlierEvidence: ["knn_nowhere"], adversarialEvidence: [])
+        #expect(throws: CalibrationError.self) {
+            try c.calibrate(subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+        }
+    }
+}
+
+@Suite struct CalibrationFileTests {
+    @Test func missingOrForeignCalibrationIsRefused() throws {
+        let dir = NSTemporaryDirectory() + "tangle-cal-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(throws: CalibrationError.missing(modelFolder: dir)) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc") }
+        let clean = (0..<200).map { scores($0) }
+        let c = try calibrator().calibrate(subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+        try c.write(modelFolder: dir)
+        let back = try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc")
+        #expect(back.id == c.id && back.verdictThreshold == c.verdictThreshold)
+        #expect(VerdictRule(calibration: back).judge(scores(9, far: 3)).verdict == VerdictRule(calibration: c).judge(scores(9, far: 3)).verdict)
+        #expect(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "other") }
+        let text = try String(contentsOfFile: dir + "/calibration.json", encoding: .utf8)
+        #expect(text.contains("\"weights_sha256\""))
+        FileManager.default.createFile(atPath: dir + "/calibration.json", contents: Data("{}".utf8))
+        #expect(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc") }
+    }
+}
