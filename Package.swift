@@ -43,6 +43,10 @@ let package = Package(
         .target(name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport"]),
         // The verdict rule: evidence, calibration, in-distribution / outlier / adversarial.
         .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleDigest"]),
+        // Judging image files: read, decode, preprocess, score in batches, verdict records; the verdict benchmark.
+        .target(
+            name: "TangleJudge",
+            dependencies: ["TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData"]),
         // The detector's evaluation: index cache, scores against outlier sets and attacks.
         .target(
             name: "TangleEvaluation",
@@ -71,7 +75,7 @@ let package = Package(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleDkNN", "TangleAttacks", "TangleImage", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDkNN", "TangleAttacks", "TangleImage", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -1,11 +1,12 @@
 import ArgumentParser
+import TangleJudge
 import Foundation
 import TangleBench
 import TangleData
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Tangle's speed (run a release build).", subcommands: [BenchTrain.self, BenchLayers.self])
+        abstract: "Measure Tangle's speed (run a release build).", subcommands: [BenchTrain.self, BenchLayers.self, BenchVerdict.self])
 }
 
 struct BenchTrain: ParsableCommand {
@@ -63,5 +64,40 @@ struct BenchLayers: ParsableCommand {
         }
         let total = rows.reduce(0) { $0 + $1.forwardMs + $1.backwardMs }
         print(String(format: "total    %.2f ms per batch of 256 = %.0f images/s (layers only)", total, 256 / total * 1000))
+    }
+}
+
+struct BenchVerdict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verdict",
+        abstract: "Full verdicts per second on a batch of 1,000 test images, single-image latency, index size and build time.")
+
+    @Option(help: "Model folder (calibrated).")
+    var model = "models/fashion-mnist"
+
+    @Option(help: "Folder with the Fashion-MNIST IDX files (default: the model card's).")
+    var data: String?
+
+    @Option(help: "Timed batch runs (median reported).")
+    var runs = 5
+
+    @Flag(help: "Use the cached index instead of building one from scratch in a temporary folder.")
+    var reuseIndex = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        let temp = NSTemporaryDirectory() + "tangle-bench-\(getpid())"
+        defer { if !reuseIndex { try? FileManager.default.removeItem(atPath: temp) } }
+        let f = try VerdictBenchmark.run(model: model, data: data, freshCache: reuseIndex ? nil : temp, runs: runs)
+        if json {
+            try printJSON(f)
+            return
+        }
+        print(String(format: "batch of %d: %.0f images/s (median of %d runs: %@ s)", f.batchSize, f.batchImagesPerSecond, f.batchSeconds.count,
+                     f.batchSeconds.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
+        print(String(format: "one image at a time: median %.2f ms, p90 %.2f ms", f.latencyMsMedian, f.latencyMsP90))
+        print(String(format: "index %.0f MiB, built in %.1f s", Double(f.indexBytes) / 1048576, f.indexBuildSeconds))
     }
 }

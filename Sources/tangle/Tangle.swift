@@ -8,5 +8,5 @@ struct Tangle: ParsableCommand {
         commandName: "tangle",
         abstract: "Out-of-distribution detection with an entangled classifier and Deep k-Nearest Neighbors.",
         version: "tangle \(tangleVersion)",
-        subcommands: [Train.self, CalibrateCommand.self, Evaluate.self, Info.self, Entanglement.self, SeparationCommand.self, AttackCommand.self, Bench.self, Version.self])
+        subcommands: [Train.self, CalibrateCommand.self, ClassifyCommand.self, Evaluate.self, Info.self, Entanglement.self, SeparationCommand.self, AttackCommand.self, Bench.self, Version.self])
 }

@@ -1,0 +1,116 @@
+import Foundation
+import TangleDigest
+import TangleDkNN
+import TangleEvaluation
+import TangleImage
+import TangleTensor
+import TangleVerdict
+
+/// Judges image files: reads each one (never following a symbolic link), hashes it, decodes and
+/// preprocesses it to the model's input, runs the detector over a batch, applies the calibrated
+/// verdict rule and makes the verdict records `tangle classify` prints and `tangle watch` logs.
+public final class Judge: @unchecked Sendable {
+    /// The opened, calibrated model.
+    public let setup: DetectorSetup
+    /// The verdict rule.
+    public let rule: VerdictRule
+    /// The decoder (with its limits).
+    public let decoder: ImageDecoder
+    /// The preprocessing to the model's input.
+    public let preprocessor: Preprocessor
+    private let layers: [String]
+    private let model: VerdictRecord.Model
+
+    /// Wraps a calibrated setup.
+    /// - Throws: ``CalibrationError/missing(modelFolder:)`` when the setup was opened without its calibration.
+    public init(setup: DetectorSetup, limits: DecodeLimits = DecodeLimits(), polarity: Polarity = .auto) throws {
+        guard let rule = setup.rule else { throw CalibrationError.missing(modelFolder: setup.folder) }
+        self.setup = setup
+        self.rule = rule
+        decoder = ImageDecoder(limits: limits)
+        let shape = setup.network.inputShape
+        preprocessor = Preprocessor(rows: shape.height, columns: shape.width, polarity: polarity)
+        layers = setup.detector.index.layers.map(\.name)
+        model = .init(name: setup.card.name, sha256: setup.card.weightsSHA256)
+    }
+
+    /// An input ready to be scored.
+    public struct Prepared: Sendable {
+        /// The record's input part.
+        public var input: VerdictRecord.Input
+        /// The model-ready pixels.
+        public var pixels: [Float]
+        /// When reading started (for the latency).
+        public var started: UInt64
+    }
+
+    /// Reads, hashes, decodes and preprocesses a file.
+    /// - Returns: the prepared input, or the record of a rejected one.
+    public func prepare(path: String, name: String? = nil) -> Result<Prepared, Rejection> {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let fileName = name ?? (path as NSString).lastPathComponent
+        let bytes: [UInt8]
+        do { bytes = try decoder.readFile(path, followSymlinks: false) } catch {
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            return .failure(Rejection(input: .init(name: fileName, path: path, bytes: size ?? 0, sha256: "", format: "unknown", width: 0, height: 0), error: "\(error)", started: started))
+        }
+        return prepare(bytes: bytes, name: fileName, path: path, started: started)
+    }
+
+    /// Decodes and preprocesses bytes already read.
+    public func prepare(bytes: [UInt8], name: String, path: String, started: UInt64 = DispatchTime.now().uptimeNanoseconds) -> Result<Prepared, Rejection> {
+        let sha = SHA256.hex(of: bytes)
+        do {
+            let image = try decoder.decode(bytes)
+            let p = preprocessor.process(image)
+            return .success(
+                Prepared(
+                    input: .init(
+                        name: name, path: path, bytes: bytes.count, sha256: sha, format: image.formatName, width: image.width, height: image.height,
+                        inverted: p.inverted),
+                    pixels: p.pixels, started: started))
+        } catch let error as ImageError {
+            let format = ImageFormat.detect(bytes)?.rawValue ?? "unknown"
+            return .failure(Rejection(input: .init(name: name, path: path, bytes: bytes.count, sha256: sha, format: format, width: 0, height: 0), error: error.at(path).description, started: started))
+        } catch {
+            return .failure(Rejection(input: .init(name: name, path: path, bytes: bytes.count, sha256: sha, format: "unknown", width: 0, height: 0), error: "\(error)", started: started))
+        }
+    }
+
+    /// An input that could not be judged, and why.
+    public struct Rejection: Error, Sendable {
+        /// The record's input part.
+        public var input: VerdictRecord.Input
+        /// The error, in words.
+        public var error: String
+        /// When reading started.
+        public var started: UInt64
+    }
+
+    /// Scores a batch of prepared inputs together and makes their records.
+    public func judge(_ batch: [Prepared]) -> [VerdictRecord] {
+        guard !batch.isEmpty else { return [] }
+        let size = setup.network.inputShape.size
+        let x = FloatBuffer(count: batch.count * size)
+        for (i, p) in batch.enumerated() { (x.pointer + i * size).update(from: p.pixels, count: size) }
+        let scores = setup.detector.scores(x.pointer, count: batch.count)
+        let now = DispatchTime.now().uptimeNanoseconds
+        return zip(batch, scores).map { p, s in
+            VerdictRecord.judged(
+                input: p.input, model: model, rule: rule, scores: InputScoresView(s, layers: layers), judgement: rule.judge(s),
+                latencyMs: Double(now - p.started) / 1e6)
+        }
+    }
+
+    /// The record of a rejected input.
+    public func record(_ r: Rejection) -> VerdictRecord {
+        VerdictRecord.rejected(
+            input: r.input, model: model, calibration: rule.calibration.id, error: r.error,
+            latencyMs: Double(DispatchTime.now().uptimeNanoseconds - r.started) / 1e6)
+    }
+
+    /// Prepares raw model-ready images (e.g. from an IDX file) without decoding.
+    public func prepared(pixels: [Float], input: VerdictRecord.Input) -> Prepared {
+        Prepared(input: input, pixels: pixels, started: DispatchTime.now().uptimeNanoseconds)
+    }
+}

@@ -1,0 +1,28 @@
+import TangleDkNN
+
+/// The parts of an input's ``InputScores`` a record shows, by name.
+public struct InputScoresView: Sendable {
+    /// The prediction.
+    public var prediction: Int
+    /// Its softmax probability.
+    public var probability: Double
+    /// DkNN credibility.
+    public var credibility: Double
+    /// DkNN confidence.
+    public var confidence: Double
+    /// Every score by name: `credibility`, `msp`, `energy`, `mahalanobis`, `squeeze`, `knn_<layer>`, `roughness_<p>`.
+    public var named: [String: Double]
+
+    /// Reads the scores of an input judged with an index over `layers`.
+    public init(_ s: InputScores, layers: [String]) {
+        prediction = s.prediction
+        probability = s.probability
+        credibility = s.dknn?.credibility ?? 0
+        confidence = s.dknn?.confidence ?? 0
+        var n: [String: Double] = ["credibility": credibility, "msp": s.probability, "energy": -s.logSumExp, "squeeze": s.squeeze]
+        if let m = s.mahalanobis { n["mahalanobis"] = m }
+        for (l, name) in layers.enumerated() where l < s.distances.count { n["knn_\(name)"] = s.distances[l] }
+        for (i, e) in Roughness.exponents.enumerated() where i < s.roughness.count { n["roughness_\(e)"] = s.roughness[i] }
+        named = n
+    }
+}

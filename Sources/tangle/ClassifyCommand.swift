@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import TangleData
+import TangleDigest
+import TangleEvaluation
+import TangleImage
+import TangleJudge
+import TangleVerdict
+
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Judge image files, folders of them, or IDX image files: one JSON verdict record per input on stdout.",
+        discussion: "The record is the one `tangle watch` logs (see the README). A summary goes to stderr.")
+
+    @Argument(help: "PNG or JPEG files, folders holding them, or IDX image files.")
+    var paths: [String]
+
+    @Option(help: "Model folder (must be calibrated: see `tangle calibrate`).")
+    var model = "models/fashion-mnist"
+
+    @Option(help: "Folder with the training data (default: the one the model card names).")
+    var data: String?
+
+    @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
+    var cache: String?
+
+    @Option(help: "Invert intensities: auto (when the border is light), never, always.")
+    var polarity: String = "auto"
+
+    @Option(help: "Inputs scored together.")
+    var batch = 256
+
+    func run() throws {
+        guard let polarity = Polarity(rawValue: polarity) else { throw ValidationError("--polarity takes auto, never or always") }
+        let setup = try DetectorSetup(model: model, data: data, cache: cache, requireCalibration: true)
+        let judge = try Judge(setup: setup, polarity: polarity)
+        var counts: [Verdict: Int] = [:]
+        var pending: [Judge.Prepared] = []
+        func emit(_ records: [VerdictRecord]) throws {
+            for r in records {
+                counts[r.verdict, default: 0] += 1
+                print(try r.jsonLine())
+            }
+        }
+        func flush() throws {
+            try emit(judge.judge(pending))
+            pending.removeAll(keepingCapacity: true)
+        }
+        for path in try expand(paths) {
+            if let images = try? idxImages(path) {
+                let size = images.rows * images.columns
+                guard size == setup.network.inputShape.size else {
+                    throw ValidationError("\(path) holds \(images.rows)x\(images.columns) images; the model takes \(setup.network.inputShape)")
+                }
+                for i in 0..<images.count {
+                    let bytes = Array(images.pixels[(i * size)..<((i + 1) * size)])
+                    let input = VerdictRecord.Input(
+                        name: "\((path as NSString).lastPathComponent)#\(i)", path: path, bytes: size, sha256: SHA256.hex(of: bytes),
+                        format: "idx", width: images.columns, height: images.rows)
+                    pending.append(judge.prepared(pixels: bytes.map { Float($0) / 255 }, input: input))
+                    if pending.count >= batch { try flush() }
+                }
+                continue
+            }
+            switch judge.prepare(path: path) {
+            case .success(let p):
+                pending.append(p)
+                if pending.count >= batch { try flush() }
+            case .failure(let r):
+                try emit([judge.record(r)])
+            }
+        }
+        try flush()
+        let summary = Verdict.allCases.compactMap { v in counts[v].map { "\($0) \(v.display)" } }.joined(separator: ", ")
+        FileHandle.standardError.write(Data("judged \(counts.values.reduce(0, +)) inputs: \(summary.isEmpty ? "none" : summary) (calibration \(judge.rule.calibration.id))\n".utf8))
+    }
+
+    /// Files in the order given; a folder contributes its visible regular files, sorted by name.
+    private func expand(_ paths: [String]) throws -> [String] {
+        var out: [String] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else { throw ValidationError("\(p) does not exist") }
+            if isDir.boolValue {
+                let names = try FileManager.default.contentsOfDirectory(atPath: p).filter { !$0.hasPrefix(".") }.sorted()
+                out += names.map { (p as NSString).appendingPathComponent($0) }.filter {
+                    var d: ObjCBool = false
+                    return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue
+                }
+            } else {
+                out.append(p)
+            }
+        }
+        return out
+    }
+
+    /// The images of an IDX image file (raw or gzip), or nil when it is not one.
+    private func idxImages(_ path: String) throws -> IDX.Images? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        let head = [UInt8](handle.readData(ofLength: 4))
+        try? handle.close()
+        let isIDX = head.count == 4 && head[0] == 0 && head[1] == 0 && head[2] == 8 && head[3] == 3
+        let isGzip = head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b
+        guard isIDX || isGzip else { return nil }
+        return try IDX.readImages(at: path)
+    }
+}
