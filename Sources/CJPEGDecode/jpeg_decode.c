@@ -13,7 +13,6 @@ typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jump;
     tangle_jpeg_result *result;
-    int finishing;      /* set once every scanline has been read */
     unsigned max_scans; /* 0 = unlimited */
 } tangle_error_mgr;
 
@@ -53,16 +52,18 @@ static void tangle_output_message(j_common_ptr cinfo) {
     }
 }
 
-/* Warnings (level -1) are counted; a premature end of data before the last scanline stops the
- * decode as truncated. Trace messages (level >= 0) are ignored. */
+/* Warnings (level -1) are counted. Two stop the decode at once: the data ends (JWRN_JPEG_EOF, the
+ * file is cut) and a scan's data ends at a marker (JWRN_HIT_MARKER, the scan is short); libjpeg
+ * would fill the rest of the image with grey. Trace messages (level >= 0) are ignored. */
 static void tangle_emit_message(j_common_ptr cinfo, int msg_level) {
     tangle_error_mgr *err = (tangle_error_mgr *)cinfo->err;
     if (msg_level >= 0) return;
     err->result->warnings += 1;
     tangle_output_message(cinfo);
-    if (cinfo->err->msg_code == JWRN_JPEG_EOF && !err->finishing) {
+    int code = cinfo->err->msg_code;
+    if (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER) {
         (*cinfo->err->format_message)(cinfo, err->result->message);
-        err->result->status = TANGLE_JPEG_TRUNCATED;
+        err->result->status = code == JWRN_JPEG_EOF ? TANGLE_JPEG_TRUNCATED : TANGLE_JPEG_CORRUPT;
         longjmp(err->jump, 1);
     }
 }
@@ -87,7 +88,6 @@ static void install(tangle_error_mgr *err, tangle_jpeg_result *result, unsigned 
     err->pub.output_message = tangle_output_message;
     err->pub.emit_message = tangle_emit_message;
     err->result = result;
-    err->finishing = 0;
     err->max_scans = max_scans;
 }
 
@@ -187,7 +187,6 @@ int tangle_jpeg_decode(const unsigned char *data, size_t size, int grayscale, un
             jpeg_read_scanlines(&cinfo, rows, 1);
         }
     }
-    err.finishing = 1;
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     result->status = TANGLE_JPEG_OK;

@@ -6,11 +6,13 @@ import CJPEGDecode
 /// **Truncation policy.** A JPEG cut off inside its image data (libjpeg would only warn "Premature
 /// end of JPEG file" and fill the missing rows with grey) is refused as
 /// ``ImageError/Kind/truncated``: a half-grey picture would get a meaningless verdict, and the
-/// usual cause is a file still being copied. The decode stops at the first such warning, so a
-/// tiny file announcing a large image costs no decoding time. A file whose every scanline decoded
-/// and only the final end-of-image marker is missing is accepted, with a warning in
-/// ``DecodedImage/warnings``. Other corrupt-data warnings that libjpeg works around (extraneous
-/// bytes before a marker, ...) are accepted and listed there too.
+/// usual cause is a file still being copied. This includes a file missing only its final
+/// end-of-image marker: libjpeg notices the end while decoding the last rows and cannot tell it
+/// apart from lost image data. Likewise a scan whose data stops early at a marker ("Corrupt JPEG
+/// data: premature end of data segment", grey fill again) is refused as ``ImageError/Kind/corrupt``.
+/// The decode stops at the first such warning, so a tiny file announcing a large image costs no
+/// decoding time. Other corrupt-data warnings that libjpeg works around (extraneous bytes before
+/// a marker, ...) are accepted and listed in ``DecodedImage/warnings``.
 public enum JPEG {
     /// Decodes JPEG bytes to 8-bit grey (grey files) or RGB (YCbCr, RGB, CMYK and YCCK files).
     ///

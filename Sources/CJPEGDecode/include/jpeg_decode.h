@@ -55,9 +55,13 @@ int tangle_jpeg_read_header(const unsigned char *data, size_t size, int grayscal
  * CMYK understood). With `grayscale` set, colour files become grey: libjpeg then keeps only the Y
  * channel of YCbCr, which is BT.601 luma (0.299 R + 0.587 G + 0.114 B on the gamma-encoded values).
  *
- * Policy: data that ends before the last scanline (libjpeg warns "Premature end of JPEG file" and
- * would fill the rest with grey) stops the decode at once with TANGLE_JPEG_TRUNCATED. A file whose
- * pixels are all decoded and only the final EOI marker is missing is accepted with a warning.
+ * Policy: data that ends early (libjpeg warns "Premature end of JPEG file" and would fill the rest
+ * of the image with grey) stops the decode at once with TANGLE_JPEG_TRUNCATED; this includes a
+ * file missing only its final EOI marker, since libjpeg notices the end while decoding the last
+ * rows and cannot tell it apart from lost image data. A scan whose data stops at a marker
+ * ("Corrupt JPEG data: premature end of data segment", again grey fill) stops the decode with
+ * TANGLE_JPEG_CORRUPT. Other warnings (e.g. extraneous bytes before a marker) are counted and
+ * the decode goes on.
  * `max_scans` (0 = unlimited) bounds the number of scans of a progressive file. */
 int tangle_jpeg_decode(const unsigned char *data, size_t size, int grayscale, unsigned max_scans,
                        unsigned char *out, size_t out_size, tangle_jpeg_result *result);
