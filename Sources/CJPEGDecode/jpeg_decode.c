@@ -204,8 +204,8 @@ int tangle_jpeg_encode(const unsigned char *pixels, unsigned width, unsigned hei
     install(&err, &result, 0);
     *out = NULL;
     *out_size = 0;
-    if (channels != 1 && channels != 3) {
-        snprintf(message, 200, "%d channels: only 1 (grey) or 3 (RGB) can be encoded", channels);
+    if (channels != 1 && channels != 3 && channels != 4) {
+        snprintf(message, 200, "%d channels: only 1 (grey), 3 (RGB) or 4 (CMYK) can be encoded", channels);
         return TANGLE_JPEG_BAD_ARGUMENT;
     }
     cinfo.err = &err.pub;
@@ -220,7 +220,7 @@ int tangle_jpeg_encode(const unsigned char *pixels, unsigned width, unsigned hei
     cinfo.image_width = width;
     cinfo.image_height = height;
     cinfo.input_components = channels;
-    cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : (channels == 3 ? JCS_RGB : JCS_CMYK);
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
     if (progressive) jpeg_simple_progression(&cinfo);

@@ -57,7 +57,9 @@ public enum JPEG {
         }
     }
 
-    /// Encodes 8-bit grey (`channels` 1) or RGB (`channels` 3) pixels as a JPEG in memory.
+    /// Encodes 8-bit grey (`channels` 1), RGB (`channels` 3) or CMYK (`channels` 4, stored as
+    /// given with an Adobe marker, so in Adobe's inverted convention 255 means no ink) pixels as a
+    /// JPEG in memory.
     ///
     /// For fixtures and tests; Tangle does not write JPEG files in production.
     /// - Parameters:
@@ -67,7 +69,7 @@ public enum JPEG {
     public static func encode(_ pixels: [UInt8], width: Int, height: Int, channels: Int, quality: Int = 90, progressive: Bool = false)
         throws -> [UInt8]
     {
-        guard width > 0, height > 0, channels == 1 || channels == 3, pixels.count == width * height * channels else {
+        guard width > 0, height > 0, [1, 3, 4].contains(channels), pixels.count == width * height * channels else {
             throw ImageError(path: "", reason: "\(pixels.count) bytes do not make a \(width)x\(height)x\(channels) image", kind: .writeFailed)
         }
         var out: UnsafeMutablePointer<UInt8>? = nil

@@ -90,4 +90,25 @@ import TangleImage
         #expect(big.kind == .corrupt)
         #expect(Date().timeIntervalSince(start) < 1)
     }
+
+    @Test func adobeCMYKBecomesRGB() throws {
+        // Inverted CMYK (Adobe): red is C0 M100 Y100 K0, stored as (255, 0, 0, 255).
+        let px = [UInt8]([255, 0, 0, 255]).repeated(64)
+        let image = try decoder.decode(try JPEG.encode(px, width: 8, height: 8, channels: 4, quality: 100))
+        #expect(image.layout == .rgb)
+        #expect(Self.maxDifference(image.samples, [UInt8]([255, 0, 0]).repeated(64)) <= 4)
+    }
+
+    @Test func scanLimit() throws {
+        let px = Fixtures.gradient(width: 16, height: 16, channels: 3)
+        let progressive = try JPEG.encode(px, width: 16, height: 16, channels: 3, progressive: true)
+        let strict = ImageDecoder(limits: DecodeLimits(maxJPEGScans: 2))
+        let error = try #require(throws: ImageError.self) { _ = try strict.decode(progressive) }
+        #expect(error.kind == .corrupt && error.reason.contains("more than 2 scans"))
+        #expect(try decoder.decode(progressive).width == 16)
+    }
+}
+
+extension Array {
+    func repeated(_ n: Int) -> [Element] { (0..<n).flatMap { _ in self } }
 }

@@ -19,6 +19,7 @@ import TangleImage
             try JPEG.encode(Fixtures.gradient(width: 16, height: 16, channels: 1), width: 16, height: 16, channels: 1),
             try JPEG.encode(Fixtures.gradient(width: 24, height: 16, channels: 3), width: 24, height: 16, channels: 3),
             try JPEG.encode(Fixtures.gradient(width: 24, height: 16, channels: 3), width: 24, height: 16, channels: 3, progressive: true),
+            try JPEG.encode(Fixtures.gradient(width: 8, height: 8, channels: 4), width: 8, height: 8, channels: 4),
         ]
     }
 

@@ -66,7 +66,8 @@ int tangle_jpeg_read_header(const unsigned char *data, size_t size, int grayscal
 int tangle_jpeg_decode(const unsigned char *data, size_t size, int grayscale, unsigned max_scans,
                        unsigned char *out, size_t out_size, tangle_jpeg_result *result);
 
-/* Encodes `channels` (1 or 3) 8-bit samples per pixel as a baseline or progressive JPEG in memory.
+/* Encodes `channels` (1 grey, 3 RGB, or 4 CMYK stored as given with an Adobe marker) 8-bit samples
+ * per pixel as a baseline or progressive JPEG in memory.
  * On success *out holds a malloc'd buffer the caller frees with tangle_jpeg_free. Returns a
  * TANGLE_JPEG_* status, with libjpeg's message in `message` (200 bytes) on failure. For writing
  * test fixtures. */
