@@ -7,6 +7,7 @@ public enum ImageFolderError: Error, Sendable, CustomStringConvertible, Equatabl
     /// No file in any class folder could be used; `skipped` files were refused.
     case noImages(String, skipped: Int)
 
+    /// What went wrong and what to do.
     public var description: String {
         switch self {
         case .cannotList(let path, let why):
