@@ -54,8 +54,12 @@ let package = Package(
                 "TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleModelStore",
                 "TangleNetwork", "TangleTensor", "TangleTraining", "TangleVerdict", "TangleReport",
             ]),
-        // Image files: PNG through libpng (the image module; decoding JPEG comes with the intake).
-        .target(name: "TangleImage", dependencies: ["CPNG"]),
+        // JPEG through libjpeg with errors as values: the C side owns setjmp/longjmp.
+        .target(name: "CJPEGDecode", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
+        // Image intake: safe PNG/JPEG decoding with limits, and preprocessing to the model's input.
+        .target(name: "TangleImage", dependencies: ["CPNG", "CJPEGDecode"]),
+        // Training on users' own images: DIR/<class>/*.png|jpg as labelled images, with digests.
+        .target(name: "TangleImageFolder", dependencies: ["TangleImage", "TangleData", "TangleDigest"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
         .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
         // Model folders: safetensors weights and the model card.
@@ -89,7 +93,8 @@ let package = Package(
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN"]),
         .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDkNN"]),
-        .testTarget(name: "TangleImageTests", dependencies: ["TangleImage"]),
+        .testTarget(name: "TangleImageTests", dependencies: ["TangleImage", "CPNG", "CJPEGDecode"]),
+        .testTarget(name: "TangleImageFolderTests", dependencies: ["TangleImageFolder", "TangleImage", "TangleData"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import TangleImage
+import TangleImage
 
 @Suite struct PNGTests {
     @Test func greyImagesRoundTrip() throws {
@@ -17,13 +17,13 @@ import Testing
         let path = NSTemporaryDirectory() + "tangle-\(UUID().uuidString).png"
         defer { unlink(path) }
         #expect(throws: ImageError.self) { try PNG.writeGray([1, 2, 3], width: 2, height: 2, to: path) }
-        FileManager.default.createFile(atPath: path, contents: Data("not a png at all".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("not a png at all".utf8))
         #expect(throws: ImageError.self) { try PNG.readGray(path) }
         let good = NSTemporaryDirectory() + "tangle-\(UUID().uuidString).png"
         defer { unlink(good) }
         try PNG.writeGray([UInt8](repeating: 9, count: 64), width: 8, height: 8, to: good)
         let truncated = try Data(contentsOf: URL(fileURLWithPath: good)).prefix(40)
-        FileManager.default.createFile(atPath: path, contents: truncated)
+        _ = FileManager.default.createFile(atPath: path, contents: truncated)
         #expect(throws: ImageError.self) { try PNG.readGray(path) }
     }
 }
