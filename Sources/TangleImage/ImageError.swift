@@ -69,5 +69,5 @@ public struct ImageError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     /// The same error attributed to `path`.
-    func at(_ path: String) -> ImageError { ImageError(path: path, reason: reason, kind: kind) }
+    public func at(_ path: String) -> ImageError { ImageError(path: path, reason: reason, kind: kind) }
 }

@@ -51,8 +51,14 @@ public final class Judge: @unchecked Sendable {
         let fileName = name ?? (path as NSString).lastPathComponent
         let bytes: [UInt8]
         do { bytes = try decoder.readFile(path, followSymlinks: false) } catch {
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            return .failure(Rejection(input: .init(name: fileName, path: path, bytes: size ?? 0, sha256: "", format: "unknown", width: 0, height: 0), error: "\(error)", started: started))
+            var info = stat()
+            let size = lstat(path, &info) == 0 ? Int(info.st_size) : 0
+            let reason = (error as? ImageError).map { "\($0.kind.rawValue): \($0.at("").description)" } ?? "\(error)"
+            let sha = size == 0 ? SHA256.hex(of: [UInt8]()) : ""
+            return .failure(
+                Rejection(
+                    input: .init(name: fileName, path: path, bytes: size, sha256: sha, format: "unknown", width: 0, height: 0), error: reason,
+                    started: started))
         }
         return prepare(bytes: bytes, name: fileName, path: path, started: started)
     }
@@ -71,7 +77,7 @@ public final class Judge: @unchecked Sendable {
                     pixels: p.pixels, started: started))
         } catch let error as ImageError {
             let format = ImageFormat.detect(bytes)?.rawValue ?? "unknown"
-            return .failure(Rejection(input: .init(name: name, path: path, bytes: bytes.count, sha256: sha, format: format, width: 0, height: 0), error: error.at(path).description, started: started))
+            return .failure(Rejection(input: .init(name: name, path: path, bytes: bytes.count, sha256: sha, format: format, width: 0, height: 0), error: "\(error.kind.rawValue): \(error.description)", started: started))
         } catch {
             return .failure(Rejection(input: .init(name: name, path: path, bytes: bytes.count, sha256: sha, format: "unknown", width: 0, height: 0), error: "\(error)", started: started))
         }

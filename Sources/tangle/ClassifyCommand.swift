@@ -36,16 +36,27 @@ struct ClassifyCommand: ParsableCommand {
         let setup = try DetectorSetup(model: model, data: data, cache: cache, requireCalibration: true)
         let judge = try Judge(setup: setup, polarity: polarity)
         var counts: [Verdict: Int] = [:]
-        var pending: [Judge.Prepared] = []
-        func emit(_ records: [VerdictRecord]) throws {
-            for r in records {
+        // Inputs in the order given: prepared ones are scored together, rejected ones keep their place.
+        var slots: [Result<Judge.Prepared, Judge.Rejection>] = []
+        var pendingCount = 0
+        func flush() throws {
+            var judged = judge.judge(slots.compactMap { try? $0.get() }).makeIterator()
+            for slot in slots {
+                let r: VerdictRecord
+                switch slot {
+                case .success: r = judged.next()!
+                case .failure(let rejection): r = judge.record(rejection)
+                }
                 counts[r.verdict, default: 0] += 1
                 print(try r.jsonLine())
             }
+            slots.removeAll(keepingCapacity: true)
+            pendingCount = 0
         }
-        func flush() throws {
-            try emit(judge.judge(pending))
-            pending.removeAll(keepingCapacity: true)
+        func add(_ slot: Result<Judge.Prepared, Judge.Rejection>) throws {
+            slots.append(slot)
+            if case .success = slot { pendingCount += 1 }
+            if pendingCount >= batch || slots.count >= 4 * batch { try flush() }
         }
         for path in try expand(paths) {
             if let images = try? idxImages(path) {
@@ -58,18 +69,11 @@ struct ClassifyCommand: ParsableCommand {
                     let input = VerdictRecord.Input(
                         name: "\((path as NSString).lastPathComponent)#\(i)", path: path, bytes: size, sha256: SHA256.hex(of: bytes),
                         format: "idx", width: images.columns, height: images.rows)
-                    pending.append(judge.prepared(pixels: bytes.map { Float($0) / 255 }, input: input))
-                    if pending.count >= batch { try flush() }
+                    try add(.success(judge.prepared(pixels: bytes.map { Float($0) / 255 }, input: input)))
                 }
                 continue
             }
-            switch judge.prepare(path: path) {
-            case .success(let p):
-                pending.append(p)
-                if pending.count >= batch { try flush() }
-            case .failure(let r):
-                try emit([judge.record(r)])
-            }
+            try add(judge.prepare(path: path))
         }
         try flush()
         let summary = Verdict.allCases.compactMap { v in counts[v].map { "\($0) \(v.display)" } }.joined(separator: ", ")
