@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN"]),
-        .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDkNN"]),
+        .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDkNN", "TangleVerdict"]),
         .testTarget(name: "TangleImageTests", dependencies: ["TangleImage", "CPNG", "CJPEGDecode"]),
         .testTarget(name: "TangleImageFolderTests", dependencies: ["TangleImageFolder", "TangleImage", "TangleData"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),

@@ -123,8 +123,9 @@ public struct CalibrationRun {
                 for (b, c) in h.enumerated() { points.append(((Double(b) + 0.5) * width, c / total)) }
                 series.append(LineChart.Series(name: name, points: points))
             }
+            let top = series.flatMap { $0.points.map(\.1) }.max() ?? 1
             if let threshold {
-                series.append(LineChart.Series(name: String(format: "threshold %.2f (flags %.1f%% of calibration)", threshold, 100 * c.achieved.calibrationFlagged.rate), points: [(threshold, 0), (threshold, 1)]))
+                series.append(LineChart.Series(name: String(format: "threshold %.2f (flags %.1f%% of calibration)", threshold, 100 * c.achieved.calibrationFlagged.rate), points: [(threshold, 0), (threshold, top)]))
             }
             return LineChart.Panel(title: title, yLabel: "fraction of inputs", series: series)
         }

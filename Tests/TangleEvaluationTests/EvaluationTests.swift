@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TangleDkNN
 @testable import TangleEvaluation
+@testable import TangleVerdict
 
 @Suite struct IndexCacheTests {
     @Test func keyChangesWithWeightsDataAndSettings() {
@@ -30,10 +31,14 @@ import TangleDkNN
     @Test func everyScoreIsOrientedSoHigherIsMoreAbnormal() {
         let normal = scores(credibility: 0.9, probability: 0.99, lse: 10, distance: 0.1)
         let odd = scores(credibility: 0.1, probability: 0.5, lse: 1, distance: 0.9)
-        let neg = DetectionReport.scoreTable([normal, normal], layers: ["fc2"])
-        let pos = DetectionReport.scoreTable([odd], layers: ["fc2"])
-        let f = DetectionReport.figures(negatives: neg, positives: pos, count: 1)
-        for name in ["credibility", "msp", "energy", "mahalanobis", "knn_fc2"] {
+        func judged(_ v: Double) -> VerdictRule.Judgement {
+            .init(verdict: v > 1 ? .outlier : .inDistribution, outlierScore: v, adversarialScore: v / 2, verdictScore: v, reason: "", layers: [], pValues: [:])
+        }
+        let neg = DetectionReport.scoreTable([normal, normal], [judged(0.5), judged(0.4)], layers: ["fc2"])
+        let pos = DetectionReport.scoreTable([odd], [judged(3)], layers: ["fc2"])
+        let f = DetectionReport.figures(negatives: neg, positives: pos, count: 1, flagged: 1, routed: 1)
+        #expect(f.flagged == 1 && f.routed == 1)
+        for name in ["credibility", "msp", "energy", "mahalanobis", "knn_fc2", "verdict_score", "outlier_score", "adversarial_score"] {
             #expect(f.auroc[name] == 1, "\(name)")
             #expect(f.tprAt5[name] == 1, "\(name)")
         }
