@@ -121,11 +121,12 @@ public final class Detector: @unchecked Sendable {
         }
         // Neighbours, layer by layer.
         for (l, rep) in representationIndices.enumerated() {
-            let q = index.embed(layer: l, workspace.activation(rep).pointer, count: n)
+            let (q, residual) = index.embed(layer: l, workspace.activation(rep).pointer, count: n)
             let found = index.layers[l].neighbors.search(q.pointer, queryCount: n, k: max(k, kDistance))
             for i in 0..<n {
                 results[i].labelCounts.append(labelCounts(found[i].prefix(k).map(\.index), labels: index.labels, classes: classes))
-                results[i].distances.append(Double(found[i][min(kDistance, found[i].count) - 1].distance).squareRoot())
+                let d = Double(found[i][min(kDistance, found[i].count) - 1].distance) + Double(residual?[i] ?? 0)
+                results[i].distances.append(max(d, 0).squareRoot())
             }
         }
         if let conformal {

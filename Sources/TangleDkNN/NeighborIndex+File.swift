@@ -20,6 +20,8 @@ extension NeighborIndex {
             var inputDimension: Int
             var dimension: Int
             var projected: Bool
+            /// The stored features end with the residual coordinate (absent in older files).
+            var residual: Bool?
             var variances: [Double]
             var totalVariance: Double
             var meanOffset: Int
@@ -54,6 +56,7 @@ extension NeighborIndex {
             headerLayers.append(
                 Header.Layer(
                     name: l.name, inputDimension: l.inputDimension, dimension: l.dimension, projected: l.projection != nil,
+                    residual: l.projection.map { l.dimension == $0.outputDimension + 1 },
                     variances: l.projection?.variances ?? [], totalVariance: l.projection?.totalVariance ?? 0,
                     meanOffset: meanOffset, componentsOffset: componentsOffset, featuresOffset: featuresOffset))
         }
@@ -109,12 +112,13 @@ extension NeighborIndex {
             (base + offset).assumingMemoryBound(to: Float.self)
         }
         let layers = header.layers.map { h -> Layer in
+            let kept = h.dimension - (h.residual == true ? 1 : 0)
             let projection = h.projected
                 ? Projection(
-                    inputDimension: h.inputDimension, outputDimension: h.dimension,
+                    inputDimension: h.inputDimension, outputDimension: kept,
                     mean: Array(UnsafeBufferPointer(start: floats(h.meanOffset, h.inputDimension), count: h.inputDimension)),
                     components: Array(
-                        UnsafeBufferPointer(start: floats(h.componentsOffset, h.inputDimension * h.dimension), count: h.inputDimension * h.dimension)),
+                        UnsafeBufferPointer(start: floats(h.componentsOffset, h.inputDimension * kept), count: h.inputDimension * kept)),
                     variances: h.variances, totalVariance: h.totalVariance)
                 : nil
             return Layer(

@@ -23,13 +23,25 @@ public final class NeighborIndex: @unchecked Sendable {
         public var pcaSample: Int
         /// Seed for the PCA sample and sketch.
         public var seed: UInt64
+        /// Reduced layers keep the length of what the projection drops (see ``NeighborIndex``).
+        public var residual: Bool
 
         /// Creates settings (defaults: 256 dimensions, PCA on 10,000 points).
-        public init(layers: [String], maxDimension: Int = 256, pcaSample: Int = 10_000, seed: UInt64 = 11) {
+        public init(layers: [String], maxDimension: Int = 256, pcaSample: Int = 10_000, seed: UInt64 = 11, residual: Bool = true) {
             self.layers = layers
             self.maxDimension = maxDimension
             self.pcaSample = pcaSample
             self.seed = seed
+            self.residual = residual
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            layers = try c.decode([String].self, forKey: .layers)
+            maxDimension = try c.decode(Int.self, forKey: .maxDimension)
+            pcaSample = try c.decode(Int.self, forKey: .pcaSample)
+            seed = try c.decode(UInt64.self, forKey: .seed)
+            residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? false
         }
     }
 
@@ -73,15 +85,30 @@ public final class NeighborIndex: @unchecked Sendable {
 
     /// Turns raw representations of one layer (`[count, inputDimension]`) into the index's space:
     /// L2-normalised, then projected when the layer was reduced.
-    public func embed(layer: Int, _ raw: UnsafePointer<Float>, count: Int) -> FloatBuffer {
+    ///
+    /// For a layer stored with its residual coordinate, the query's residual coordinate is set to
+    /// 0 and returned separately as `residual²`: the search's squared distance is then
+    /// `‖Pq − Pp‖² + r_p²`, and adding `r_q²` gives `‖Pq − Pp‖² + r_q² + r_p²` — the full
+    /// distance with the dropped parts of query and point taken as orthogonal to each other.
+    public func embed(layer: Int, _ raw: UnsafePointer<Float>, count: Int) -> (features: FloatBuffer, residual: [Float]?) {
         let l = layers[layer]
         let normalized = FloatBuffer(count: count * l.inputDimension)
         normalized.pointer.update(from: raw, count: count * l.inputDimension)
         l2Normalize(normalized.pointer, rows: count, dimension: l.inputDimension)
-        guard let p = l.projection else { return normalized }
-        let out = FloatBuffer(count: count * p.outputDimension)
-        p.apply(normalized.pointer, count: count, into: out.pointer)
-        return out
+        guard let p = l.projection else { return (normalized, nil) }
+        let out = FloatBuffer(count: count * l.dimension)
+        guard l.dimension == p.outputDimension + 1 else {
+            p.apply(normalized.pointer, count: count, into: out.pointer)
+            return (out, nil)
+        }
+        p.applyWithResidual(normalized.pointer, count: count, into: out.pointer)
+        var residual = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            let r = out[i * l.dimension + p.outputDimension]
+            residual[i] = r * r
+            out[i * l.dimension + p.outputDimension] = 0
+        }
+        return (out, residual)
     }
 
     /// Builds the index over `indices` of `images`, with a progress line.
@@ -111,14 +138,16 @@ public final class NeighborIndex: @unchecked Sendable {
             }
         }
         // Pass 2: every training point, normalised and projected.
-        let outDims = (0..<reps.count).map { projections[$0]?.outputDimension ?? dims[$0] }
+        let outDims = (0..<reps.count).map { l in projections[l].map { $0.outputDimension + (settings.residual ? 1 : 0) } ?? dims[l] }
         let features = outDims.map { FloatBuffer(count: indices.count * $0) }
         try forEachBatch(network, ws, images, indices, batch: batch, label: showProgress ? "index: features" : nil) { start, n in
             for l in 0..<reps.count {
                 let raw = FloatBuffer(count: n * dims[l])
                 raw.pointer.update(from: ws.activation(reps[l]).pointer, count: n * dims[l])
                 l2Normalize(raw.pointer, rows: n, dimension: dims[l])
-                if let p = projections[l] {
+                if let p = projections[l], settings.residual {
+                    p.applyWithResidual(raw.pointer, count: n, into: features[l].pointer + start * outDims[l])
+                } else if let p = projections[l] {
                     p.apply(raw.pointer, count: n, into: features[l].pointer + start * outDims[l])
                 } else {
                     (features[l].pointer + start * outDims[l]).update(from: raw.pointer, count: n * dims[l])

@@ -40,82 +40,149 @@ public final class NearestNeighbors: @unchecked Sendable {
     }
 
     /// The `k` nearest reference points of each of `queryCount` queries.
+    ///
+    /// The reference set is split between the workers; each walks its part in chunks that stay in
+    /// cache and scores every query against a chunk with one GEMM (one matrix-vector product for a
+    /// single query, which needs no packing), keeping each query's `k` best in a bounded max-heap.
+    /// The workers' heaps are merged at the end.
     /// - Returns: per query, `(index, squared distance)` pairs in ascending distance (ties by index).
-    public func search(_ queries: UnsafePointer<Float>, queryCount: Int, k: Int, block: Int = 256) -> [[(index: Int, distance: Float)]] {
-        let k = min(k, count)
-        var results = [[(index: Int, distance: Float)]](repeating: [], count: queryCount)
-        let scores = FloatBuffer(count: min(block, max(queryCount, 1)) * count)
-        var start = 0
-        while start < queryCount {
-            let m = min(block, queryCount - start)
-            let q = SharedPointer(UnsafeMutablePointer(mutating: queries + start * dimension))
-            let ranges = Parallel.split(m, into: Parallel.workerCount)
-            let s = scores.shared, refp = SharedPointer(UnsafeMutablePointer(mutating: reference)), n = count, d = dimension
-            let refNorms = norms
-            let partial = UnsafeMutablePointer<[(index: Int, distance: Float)]>.allocate(capacity: m)
-            partial.initialize(repeating: [], count: m)
-            let out = SharedPointer(partial)
-            Parallel.run(ranges.count) { w in
-                let r = ranges[w]
-                guard !r.isEmpty else { return }
-                BLAS.gemm(
-                    transB: true, m: r.count, n: n, k: d, alpha: -2, a: q.base + r.lowerBound * d, lda: d, b: refp.base,
-                    ldb: d, c: s.base + r.lowerBound * n, ldc: n)
-                for i in r {
-                    let row = s.base + i * n
-                    var qn: Float = 0
-                    let qi = q.base + i * d
-                    for j in 0..<d { qn += qi[j] * qi[j] }
-                    out.base[i] = NearestNeighbors.topK(row, count: n, k: k, queryNorm: qn, referenceNorms: refNorms)
+    public func search(_ queries: UnsafePointer<Float>, queryCount m: Int, k kWanted: Int, chunk: Int = 2048, queryBlock: Int = 512) -> [[(index: Int, distance: Float)]] {
+        let k = min(kWanted, count)
+        guard m > 0, k > 0 else { return [[(index: Int, distance: Float)]](repeating: [], count: m) }
+        let d = dimension
+        var qNorms = [Float](repeating: 0, count: m)
+        for i in 0..<m {
+            var s: Float = 0
+            let q = queries + i * d
+            for j in 0..<d { s += q[j] * q[j] }
+            qNorms[i] = s
+        }
+        let parts = Parallel.split(count, into: min(Parallel.workerCount, max(1, count / 1024)))
+        let heaps = parts.map { _ in TopKHeaps(queries: m, k: k) }
+        let q = SharedPointer(UnsafeMutablePointer(mutating: queries))
+        let ref = SharedPointer(UnsafeMutablePointer(mutating: reference))
+        let qn = qNorms, pn = norms
+        Parallel.run(parts.count) { w in
+            let part = parts[w], heap = heaps[w]
+            let block = min(queryBlock, m)
+            let scores = FloatBuffer(count: block * chunk)
+            qn.withUnsafeBufferPointer { qn in
+                pn.withUnsafeBufferPointer { pn in
+                    var c0 = part.lowerBound
+                    while c0 < part.upperBound {
+                        let c = min(chunk, part.upperBound - c0)
+                        var q0 = 0
+                        while q0 < m {
+                            let mb = min(block, m - q0)
+                            if mb == 1 {
+                                BLAS.gemv(m: c, n: d, alpha: -2, a: ref.base + c0 * d, lda: d, x: q.base + q0 * d, y: scores.pointer)
+                            } else {
+                                BLAS.gemm(
+                                    transB: true, m: mb, n: c, k: d, alpha: -2, a: q.base + q0 * d, lda: d, b: ref.base + c0 * d, ldb: d,
+                                    c: scores.pointer, ldc: c)
+                            }
+                            for i in 0..<mb {
+                                heap.offer(query: q0 + i, scores.pointer + i * c, count: c, first: c0, queryNorm: qn[q0 + i], referenceNorms: pn.baseAddress! + c0)
+                            }
+                            q0 += mb
+                        }
+                        c0 += c
+                    }
                 }
             }
-            for i in 0..<m { results[start + i] = partial[i] }
-            partial.deinitialize(count: m)
-            partial.deallocate()
-            start += m
         }
-        return results
+        return (0..<m).map { i in
+            var all: [(index: Int, distance: Float)] = []
+            all.reserveCapacity(k * heaps.count)
+            for h in heaps { all += h.entries(query: i) }
+            all.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) }
+            return Array(all.prefix(k))
+        }
     }
 
     /// The `k` smallest of `row[j] + ‖q‖² + ‖r_j‖²`, ascending (ties by lower index).
     static func topK(_ row: UnsafePointer<Float>, count n: Int, k: Int, queryNorm: Float, referenceNorms: [Float]) -> [(index: Int, distance: Float)] {
-        guard k > 0 else { return [] }
-        // A max-heap of the k best so far, keyed (distance, index).
-        var heap: [(Float, Int)] = []
-        heap.reserveCapacity(k)
-        func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 > b.0 || (a.0 == b.0 && a.1 > b.1) }
-        func siftUp(_ i0: Int) {
-            var i = i0
+        guard k > 0, n > 0 else { return [] }
+        let heap = TopKHeaps(queries: 1, k: min(k, n))
+        referenceNorms.withUnsafeBufferPointer { heap.offer(query: 0, row, count: n, first: 0, queryNorm: queryNorm, referenceNorms: $0.baseAddress!) }
+        return heap.entries(query: 0).sorted { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) }
+    }
+}
+
+/// One bounded max-heap of `(distance, index)` per query, in flat storage: the `k` best seen so
+/// far, the worst on top (a larger index is worse on equal distances).
+final class TopKHeaps: @unchecked Sendable {
+    let k: Int
+    private let distance: UnsafeMutablePointer<Float>
+    private let index: UnsafeMutablePointer<Int32>
+    private var size: [Int]
+
+    init(queries: Int, k: Int) {
+        self.k = k
+        distance = .allocate(capacity: queries * k)
+        index = .allocate(capacity: queries * k)
+        size = [Int](repeating: 0, count: queries)
+    }
+
+    deinit {
+        distance.deallocate()
+        index.deallocate()
+    }
+
+    /// Offers `count` candidates `first ..< first + count` with cross terms `row` (`−2 q·r`).
+    @inline(__always)
+    func offer(query: Int, _ row: UnsafePointer<Float>, count: Int, first: Int, queryNorm: Float, referenceNorms: UnsafePointer<Float>) {
+        let dist = distance + query * k, idx = index + query * k
+        var n = size[query]
+        var j = 0
+        // Fill the heap first.
+        while n < k && j < count {
+            let dv = max(row[j] + queryNorm + referenceNorms[j], 0)
+            var i = n
+            n += 1
+            // Sift up.
             while i > 0 {
                 let p = (i - 1) / 2
-                if worse(heap[i], heap[p]) { heap.swapAt(i, p); i = p } else { break }
+                if dist[p] > dv || (dist[p] == dv && Int(idx[p]) > first + j) { break }
+                dist[i] = dist[p]
+                idx[i] = idx[p]
+                i = p
             }
+            dist[i] = dv
+            idx[i] = Int32(first + j)
+            j += 1
         }
-        func siftDown(_ i0: Int) {
-            var i = i0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count && worse(heap[l], heap[m]) { m = l }
-                if r < heap.count && worse(heap[r], heap[m]) { m = r }
-                if m == i { return }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        referenceNorms.withUnsafeBufferPointer { rn in
-            for j in 0..<n {
-                let d = max(row[j] + queryNorm + rn[j], 0)
-                if heap.count < k {
-                    heap.append((d, j))
-                    siftUp(heap.count - 1)
-                } else if d < heap[0].0 {
-                    heap[0] = (d, j)
-                    siftDown(0)
+        if n == k {
+            var worst = dist[0]
+            while j < count {
+                let dv = max(row[j] + queryNorm + referenceNorms[j], 0)
+                if dv < worst {
+                    // Replace the top and sift down.
+                    var i = 0
+                    while true {
+                        let l = 2 * i + 1
+                        if l >= k { break }
+                        var c = l
+                        let r = l + 1
+                        if r < k && (dist[r] > dist[l] || (dist[r] == dist[l] && idx[r] > idx[l])) { c = r }
+                        if dist[c] < dv || (dist[c] == dv && Int(idx[c]) < first + j) { break }
+                        dist[i] = dist[c]
+                        idx[i] = idx[c]
+                        i = c
+                    }
+                    dist[i] = dv
+                    idx[i] = Int32(first + j)
+                    worst = dist[0]
                 }
+                j += 1
             }
         }
-        return heap.sorted { worse($1, $0) }.map { (index: $0.1, distance: $0.0) }
+        size[query] = n
+    }
+
+    /// A query's entries, unordered.
+    func entries(query: Int) -> [(index: Int, distance: Float)] {
+        (0..<size[query]).map { (index: Int(index[query * k + $0]), distance: distance[query * k + $0]) }
     }
 }
 

@@ -102,6 +102,32 @@ public struct Projection: Sendable {
         }
     }
 
+    /// Projects `count` rows like ``apply(_:count:into:)`` and appends one coordinate: the length
+    /// of what the projection drops, `r = sqrt(max(0, ‖x − mean‖² − ‖projection‖²))`. Rows of
+    /// `out` are `outputDimension + 1` wide.
+    public func applyWithResidual(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
+        guard n > 0 else { return }
+        let d = inputDimension, r = outputDimension
+        let projected = FloatBuffer(count: n * r)
+        apply(x, count: n, into: projected.pointer)
+        mean.withUnsafeBufferPointer { m in
+            for i in 0..<n {
+                var total: Float = 0
+                for j in 0..<d {
+                    let c = x[i * d + j] - m[j]
+                    total += c * c
+                }
+                var kept: Float = 0
+                for j in 0..<r {
+                    let v = projected[i * r + j]
+                    kept += v * v
+                    out[i * (r + 1) + j] = v
+                }
+                out[i * (r + 1) + r] = max(total - kept, 0).squareRoot()
+            }
+        }
+    }
+
     /// Makes the columns of a `rows x columns` matrix orthonormal: Gram–Schmidt with a second
     /// pass for stability; a column that collapses (the data has lower rank than the sketch) is
     /// replaced by a fresh random direction.

@@ -25,7 +25,7 @@ import TangleTensor
         let data = try images(300)
         let settings = NeighborIndex.Settings(layers: ["pool1", "fc1", "logits"], maxDimension: 10, pcaSample: 200)
         let index = try NeighborIndex.build(network: net, images: data, indices: Array(0..<250), settings: settings, showProgress: false)
-        #expect(index.layers.map(\.dimension) == [10, 8, 3])
+        #expect(index.layers.map(\.dimension) == [11, 8, 3])  // 10 kept + the residual coordinate
         #expect(index.layers[0].projection != nil && index.layers[1].projection == nil)
         #expect(index.layers[0].projection!.explainedVariance > 0.5)
         #expect(index.labels.count == 250)
@@ -41,7 +41,7 @@ import TangleTensor
         net.forward(ws, count: 50)
         for (l, name) in settings.layers.enumerated() {
             let raw = ws.activation(try net.representationIndex(name)).pointer
-            let q1 = index.embed(layer: l, raw, count: 50), q2 = back.embed(layer: l, raw, count: 50)
+            let q1 = index.embed(layer: l, raw, count: 50).features, q2 = back.embed(layer: l, raw, count: 50).features
             #expect(q1.array == q2.array)
             let a = index.layers[l].neighbors.search(q1.pointer, queryCount: 50, k: 7)
             let b = back.layers[l].neighbors.search(q2.pointer, queryCount: 50, k: 7)

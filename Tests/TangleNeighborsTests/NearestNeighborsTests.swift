@@ -4,22 +4,32 @@ import TangleTensor
 @testable import TangleNeighbors
 
 @Suite struct NearestNeighborsTests {
-    @Test func matchesBruteForce() {
+    /// Several workers, chunks and query blocks, and the one-query (matrix-vector) path.
+    @Test(arguments: [40, 1]) func matchesBruteForce(q: Int) {
         var rng = SeededGenerator(seed: 3)
-        let (n, d, q, k) = (300, 7, 40, 9)
+        let (n, d, k) = (2500, 7, 9)
         let points = (0..<(n * d)).map { _ in rng.nextFloat(in: -1, 1) }
         let queries = (0..<(q * d)).map { _ in rng.nextFloat(in: -1, 1) }
         let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d) }
-        let found = queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k, block: 16) }
+        let found = queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k, chunk: 64, queryBlock: 16) }
         for i in 0..<q {
             let exact = (0..<n).map { j -> (Int, Double) in
                 var s = 0.0
                 for t in 0..<d { let diff = Double(queries[i * d + t] - points[j * d + t]); s += diff * diff }
                 return (j, s)
             }.sorted { $0.1 < $1.1 }.prefix(k)
-            #expect(found[i].map(\.index) == exact.map(\.0))
+            #expect(found[i].map { $0.index } == exact.map { $0.0 })
             for (f, e) in zip(found[i], exact) { #expect(abs(Double(f.distance) - e.1) < 1e-4) }
         }
+    }
+
+    @Test func tiesGoToTheLowerIndexAcrossWorkers() {
+        // 3000 identical points: every distance ties, so the k nearest are the first k indices.
+        let points = [Float](repeating: 0.5, count: 3000 * 3)
+        let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: 3000, dimension: 3) }
+        let q: [Float] = [0, 0, 0]
+        let found = q.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: 1, k: 5, chunk: 100) }
+        #expect(found[0].map { $0.index } == [0, 1, 2, 3, 4])
     }
 
     @Test func normalizationGuardsZeroRows() {

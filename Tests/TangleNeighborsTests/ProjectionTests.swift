@@ -50,6 +50,28 @@ import TangleTensor
         }
     }
 
+    @Test func theResidualCoordinateIsTheLengthOfWhatIsDropped() {
+        var rng = SeededGenerator(seed: 4)
+        let (n, d) = (200, 12)
+        let x = (0..<(n * d)).map { _ in rng.nextNormal() }
+        let p = x.withUnsafeBufferPointer { Projection.pca($0.baseAddress!, count: n, dimension: d, keep: 4) }
+        var out = [Float](repeating: 0, count: n * 5)
+        x.withUnsafeBufferPointer { xs in out.withUnsafeMutableBufferPointer { p.applyWithResidual(xs.baseAddress!, count: n, into: $0.baseAddress!) } }
+        var plain = [Float](repeating: 0, count: n * 4)
+        x.withUnsafeBufferPointer { xs in plain.withUnsafeMutableBufferPointer { p.apply(xs.baseAddress!, count: n, into: $0.baseAddress!) } }
+        for i in 0..<n {
+            var total: Float = 0, kept: Float = 0
+            for t in 0..<d { total += (x[i * d + t] - p.mean[t]) * (x[i * d + t] - p.mean[t]) }
+            for t in 0..<4 {
+                kept += out[i * 5 + t] * out[i * 5 + t]
+                #expect(out[i * 5 + t] == plain[i * 4 + t])
+            }
+            let r = out[i * 5 + 4]
+            #expect(r >= 0)
+            #expect(abs(kept + r * r - total) < 1e-3 * total)
+        }
+    }
+
     @Test func jacobiDiagonalisesASymmetricMatrix() {
         let m: [Double] = [4, 1, 0, 1, 3, 1, 0, 1, 2]
         let (values, vectors) = Projection.jacobiEigen(m, size: 3)
