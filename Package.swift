@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Native libraries (Debian -dev packages; scripts/setup.sh installs them).
@@ -74,13 +76,24 @@ let package = Package(
         .target(
             name: "TangleBench",
             dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleTensor"]),
+        // The hot folder: inotify discovery, claims by rename, batched judging, the verdict log, recovery.
+        .target(
+            name: "TangleWatch",
+            dependencies: [
+                "TangleJudge", "TangleVerdict", "TangleEvaluation", "TangleImage", "TangleData", "TangleAttacks", "TangleNetwork",
+                "TangleTensor",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         // The command line.
         .executableTarget(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDkNN", "TangleAttacks", "TangleImage", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDkNN", "TangleAttacks", "TangleImage", "TangleWatch", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
@@ -98,6 +111,7 @@ let package = Package(
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),
+        .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage"]),
         .testTarget(
             name: "TangleTrainingTests",
             dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleModelStore"]),

@@ -3,10 +3,10 @@ import TangleTraining
 
 /// The `tangle` command line: thin commands that parse arguments and call the library.
 @main
-struct Tangle: ParsableCommand {
+struct Tangle: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tangle",
         abstract: "Out-of-distribution detection with an entangled classifier and Deep k-Nearest Neighbors.",
         version: "tangle \(tangleVersion)",
-        subcommands: [Train.self, CalibrateCommand.self, ClassifyCommand.self, Evaluate.self, Info.self, Entanglement.self, SeparationCommand.self, AttackCommand.self, Bench.self, Version.self])
+        subcommands: [Train.self, CalibrateCommand.self, ClassifyCommand.self, WatchCommand.self, StatusCommand.self, Evaluate.self, Info.self, Entanglement.self, SeparationCommand.self, AttackCommand.self, Bench.self, Version.self])
 }

@@ -1,0 +1,91 @@
+import Foundation
+import Glibc
+
+/// The append side of `verdicts.jsonl`: one `write(2)` per batch, then `fsync`; rotation by size to
+/// `verdicts-<UTC time>.jsonl` (never overwriting); a failed append is cut back to the previous size.
+final class VerdictLog {
+    /// Why an append failed.
+    enum AppendError: Error {
+        /// No space (`ENOSPC`) or quota (`EDQUOT`): pause and retry.
+        case diskFull
+        /// Anything else.
+        case failed(WatchError)
+    }
+
+    let path: String
+    let maxBytes: Int
+    private var fd: Int32 = -1
+    private var inode: UInt = 0
+
+    init(path: String, maxBytes: Int) {
+        self.path = path
+        self.maxBytes = maxBytes
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Opens the log again when another daemon rotated it (its inode changed or it is gone).
+    private func openCurrent() throws(AppendError) {
+        var info = stat()
+        if fd >= 0 {
+            if stat(path, &info) == 0 && UInt(info.st_ino) == inode { return }
+            close(fd)
+            fd = -1
+        }
+        let f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard f >= 0 else { throw .failed(.log(path: path, reason: WatchError.errnoText())) }
+        fstat(f, &info)
+        fd = f
+        inode = UInt(info.st_ino)
+    }
+
+    /// Renames a log over `maxBytes` to `verdicts-<UTC time>.jsonl` (with `-n` when that name is taken).
+    private func rotateIfNeeded() throws(AppendError) {
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int(info.st_size) > maxBytes else { return }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let folder = (path as NSString).deletingLastPathComponent
+        let stem = "verdicts-\(formatter.string(from: Date()))"
+        var n = 0
+        while true {
+            let name = n == 0 ? "\(stem).jsonl" : "\(stem)-\(n).jsonl"
+            let target = (folder as NSString).appendingPathComponent(name)
+            if link(path, target) == 0 { break }
+            if errno == ENOENT { break }  // another daemon rotated it first
+            guard errno == EEXIST else { throw .failed(.log(path: target, reason: WatchError.errnoText())) }
+            n += 1
+        }
+        unlink(path)
+        close(fd)
+        fd = -1
+        try openCurrent()
+    }
+
+    /// Appends `bytes` with one write and makes it durable.
+    /// - Throws: ``AppendError/diskFull`` (the log is cut back to its previous size), or another failure.
+    func append(_ bytes: [UInt8]) throws(AppendError) {
+        try openCurrent()
+        try rotateIfNeeded()
+        var info = stat()
+        fstat(fd, &info)
+        let previous = info.st_size
+        func fail(_ code: Int32) -> AppendError {
+            ftruncate(fd, previous)
+            if code == ENOSPC || code == EDQUOT { return .diskFull }
+            return .failed(.log(path: path, reason: WatchError.errnoText(code)))
+        }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail(errno)
+            }
+            written += n
+        }
+        if fsync(fd) != 0 { throw fail(errno) }
+    }
+}

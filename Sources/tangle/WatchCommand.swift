@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import TangleEvaluation
+import TangleImage
+import TangleJudge
+import TangleWatch
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Judge image files dropped into <root>/inbox and move them to a folder by verdict, logging records to verdicts.jsonl.",
+        discussion: """
+            Folders under the root: inbox/, processing/, in-distribution/, outlier/, adversarial/, rejected/. Drop files in by \
+            rename (write elsewhere, then mv) or write them in place; hidden and *.part/*.tmp/*.crdownload/*~ names wait until \
+            renamed. Several daemons may share a root. SIGTERM or SIGINT finishes the batch in hand and exits 0.
+            """)
+
+    @Option(help: "The watched root folder.")
+    var root = "watch"
+
+    @Option(help: "Model folder (must be calibrated: see `tangle calibrate`).")
+    var model = "models/fashion-mnist"
+
+    @Flag(help: "Leave files in the inbox and only log records (a file already judged is not judged again).")
+    var flagOnly = false
+
+    @Option(help: "Milliseconds a written file's size and mtime must hold still before it is judged.")
+    var settleMs = 300
+
+    @Option(help: "Seconds between full scans of the inbox (besides inotify).")
+    var rescanSeconds: Double = 10
+
+    @Option(help: "Most files claimed and judged per round.")
+    var batch = 256
+
+    @Option(help: "Human log format on stderr: text or json.")
+    var logFormat = "text"
+
+    @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
+    var cache: String?
+
+    @Option(help: "Folder with the training data (default: the one the model card names).")
+    var data: String?
+
+    @Option(help: "Rotate verdicts.jsonl to verdicts-<UTC time>.jsonl beyond this size.")
+    var maxLogBytes = 64 << 20
+
+    @Flag(help: "Do not write sample images into the inbox on the first start.")
+    var noSeed = false
+
+    @Option(help: "Invert intensities: auto (when the border is light), never, always.")
+    var polarity: String = "auto"
+
+    func validate() throws {
+        guard LineLogHandler.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format takes text or json") }
+        guard Polarity(rawValue: polarity) != nil else { throw ValidationError("--polarity takes auto, never or always") }
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        guard settleMs >= 0, rescanSeconds > 0 else { throw ValidationError("--settle-ms must be ≥ 0 and --rescan-seconds > 0") }
+        guard maxLogBytes > 0 else { throw ValidationError("--max-log-bytes must be positive") }
+    }
+
+    func run() async throws {
+        let format = LineLogHandler.Format(rawValue: logFormat) ?? .text
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format) }
+        let logger = Logger(label: "tangle.watch")
+        // A missing or foreign calibration throws here: the daemon refuses to start.
+        let setup = try DetectorSetup(model: model, data: data, cache: cache, requireCalibration: true)
+        let judge = try Judge(setup: setup, polarity: Polarity(rawValue: polarity) ?? .auto)
+        let options = WatchOptions(
+            root: root, flagOnly: flagOnly, settleSeconds: Double(settleMs) / 1000, rescanSeconds: rescanSeconds, batch: batch,
+            maxLogBytes: maxLogBytes, seed: !noSeed)
+        let stop = StopFlag()
+        let service = WatchService(watcher: Watcher(options: options, judge: judge, logger: logger, stop: stop), stop: stop)
+        let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import TangleVerdict
+import Testing
+
+/// Runs the real `tangle` binary as a daemon on a temporary root, for the integration tests.
+final class WatchDaemon {
+    /// The package root, found from this file's path (Tests/TangleWatchTests/WatchDaemon.swift).
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static let dataset = "/usr/share/datasets/fashion-mnist"
+
+    /// The built `tangle` binary: `$TANGLE_BINARY`; else `.build/release/tangle` when it is newer than every
+    /// source file (a release daemon judges ~10x faster); else `.build/debug/tangle`, which `swift test` builds.
+    static let binary: String? = {
+        let fm = FileManager.default
+        if let b = ProcessInfo.processInfo.environment["TANGLE_BINARY"], fm.isExecutableFile(atPath: b) { return b }
+        func mtime(_ p: String) -> Date { ((try? fm.attributesOfItem(atPath: p))?[.modificationDate] as? Date) ?? .distantPast }
+        let release = "\(packageRoot)/.build/release/tangle"
+        let debug = "\(packageRoot)/.build/debug/tangle"
+        if fm.isExecutableFile(atPath: release) {
+            let sources = fm.enumerator(atPath: "\(packageRoot)/Sources")?.compactMap { $0 as? String } ?? []
+            let newestSource = sources.map { mtime("\(packageRoot)/Sources/\($0)") }.max() ?? .distantPast
+            if mtime(release) >= newestSource { return release }
+        }
+        return fm.isExecutableFile(atPath: debug) ? debug : nil
+    }()
+
+    /// Whether the tests can run: the binary is built and Fashion-MNIST is installed.
+    static var available: Bool { binary != nil && FileManager.default.fileExists(atPath: dataset) }
+
+    /// Why they are skipped.
+    static let skipMessage: Comment =
+        "needs a built tangle binary (.build/release/tangle or .build/debug/tangle: run `swift build` first) and Fashion-MNIST in /usr/share/datasets/fashion-mnist"
+
+    /// `--cache` for every daemon: `$TANGLE_TEST_CACHE` when set, else the default cache, shared by all tests.
+    static var cacheArguments: [String] {
+        if let c = ProcessInfo.processInfo.environment["TANGLE_TEST_CACHE"], !c.isEmpty { return ["--cache", c] }
+        return []
+    }
+
+    let root: String
+    let process = Process()
+    let stderrPath: String
+
+    /// Starts `tangle watch` on `root` (not waiting for it to be ready).
+    init(root: String, extra: [String] = [], model: String? = nil) throws {
+        self.root = root
+        stderrPath = root + "-daemon-\(UUID().uuidString.prefix(8)).log"
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: Self.binary!)
+        process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
+        process.arguments =
+            ["watch", "--root", root, "--model", model ?? "\(Self.packageRoot)/models/fashion-mnist", "--no-seed", "--settle-ms", "300"]
+            + Self.cacheArguments + extra
+        process.standardError = FileHandle(forWritingAtPath: stderrPath)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// What the daemon printed on stderr.
+    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until the daemon says it is watching (the first start may build the index: ~30 s).
+    func waitReady(timeout: Double = 120) -> Bool {
+        waitUntil(timeout: timeout) { self.stderr.contains("watching ") || !self.process.isRunning } && process.isRunning
+    }
+
+    /// Sends a signal.
+    func signal(_ s: Int32) { kill(process.processIdentifier, s) }
+
+    /// Waits for the exit; returns its status, or nil on a time-out.
+    func waitExit(timeout: Double = 30) -> Int32? {
+        waitUntil(timeout: timeout) { !self.process.isRunning } ? process.terminationStatus : nil
+    }
+
+    /// Kills the daemon if it still runs.
+    func kill9() {
+        if process.isRunning {
+            signal(SIGKILL)
+            _ = waitExit(timeout: 10)
+        }
+    }
+
+    deinit { kill9() }
+}
+
+/// Polls `condition` every 50 ms until it holds or `timeout` seconds pass.
+func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(50_000)
+    }
+    return condition()
+}
