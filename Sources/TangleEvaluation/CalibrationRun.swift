@@ -97,7 +97,7 @@ public struct CalibrationRun {
         let calibration = try calibrator.calibrate(
             subject: .init(
                 model: card.name, weightsSha256: card.weightsSHA256, layers: detector.index.layers.map(\.name), classNames: card.classNames,
-                k: detector.k, kDistance: detector.kDistance),
+                k: detector.k, kDistance: detector.kDistance, index: detector.index.settings),
             clean: cleanScores, labels: labels, attacks: attackScores, outliers: outlierScores)
         return Outcome(calibration: calibration, svg: Self.chart(calibration, clean: cleanScores, attacks: attackScores, outliers: outlierScores))
     }

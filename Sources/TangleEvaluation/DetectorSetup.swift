@@ -62,7 +62,12 @@ public final class DetectorSetup: @unchecked Sendable {
         trainingLoader = loader
         let provenance = try source.trainingProvenance()
         let layers = calibration?.layers ?? card.representations
-        let settings = NeighborIndex.Settings(layers: layers, maxDimension: indexDimension)
+        var settings = NeighborIndex.Settings(layers: layers, maxDimension: indexDimension)
+        if let calibration {
+            // Judge with the index the calibration was measured with; refuse one from an older kind of index.
+            guard let made = calibration.index, made.residual == settings.residual else { throw CalibrationError.otherIndex(modelFolder: model) }
+            settings = made
+        }
         let totalCount = try IDX.readLabels(at: source.files(test: false).labels, missingHint: FashionMNIST.installHint).count
         let key = IndexCache.key(
             weightsSHA256: card.weightsSHA256, dataSHA256: provenance.map(\.sha256), settings: settings,

@@ -50,9 +50,14 @@ public struct Calibrator: Sendable {
         public var k: Int
         /// Distance neighbour.
         public var kDistance: Int
+        /// The neighbour index's settings.
+        public var index: NeighborIndex.Settings?
 
         /// Creates a subject.
-        public init(model: String, weightsSha256: String, layers: [String], classNames: [String], k: Int, kDistance: Int) {
+        public init(
+            model: String, weightsSha256: String, layers: [String], classNames: [String], k: Int, kDistance: Int, index: NeighborIndex.Settings? = nil
+        ) {
+            self.index = index
             self.model = model
             self.weightsSha256 = weightsSha256
             self.layers = layers
@@ -120,7 +125,8 @@ public struct Calibrator: Sendable {
         // Group sums on the calibration split, each point scored as a new input would be.
         var calibration = VerdictCalibration(
             id: "", created: ISO8601DateFormatter().string(from: created), model: subject.model, weightsSha256: subject.weightsSha256,
-            targetFalseFlagRate: t, k: subject.k, kDistance: subject.kDistance, layers: subject.layers, classNames: subject.classNames,
+            targetFalseFlagRate: t, k: subject.k, kDistance: subject.kDistance, layers: subject.layers, index: subject.index,
+            classNames: subject.classNames,
             calibrationCount: clean.count,
             conformalNonconformity: zip(clean, labels).map { ConformalPredictor.nonconformity(counts: $0.labelCounts, k: subject.k)[Int($1)] },
             references: references,

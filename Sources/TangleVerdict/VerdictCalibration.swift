@@ -1,4 +1,5 @@
 import Foundation
+import TangleDkNN
 
 /// The thresholds and references `tangle calibrate` writes to a model folder's
 /// `calibration.json`: everything the verdict rule compares an input with. Thresholds are data,
@@ -22,6 +23,8 @@ public struct VerdictCalibration: Codable, Sendable {
     public var kDistance: Int
     /// The neighbour-index layers, in order.
     public var layers: [String]
+    /// How the neighbour index the references were measured with is built (judging uses the same).
+    public var index: NeighborIndex.Settings?
     /// Class names.
     public var classNames: [String]
     /// Calibration inputs.
@@ -163,6 +166,8 @@ public enum CalibrationError: Error, Sendable, CustomStringConvertible, Equatabl
     case unreadable(path: String, detail: String)
     /// It was made for other weights.
     case otherWeights(modelFolder: String, calibrated: String, actual: String)
+    /// It was made with another neighbour index.
+    case otherIndex(modelFolder: String)
     /// The target rate is finer than the calibration split can resolve.
     case targetTooFine(target: Double, calibrationCount: Int, needed: Int)
     /// The target rate is not a rate.
@@ -176,6 +181,8 @@ public enum CalibrationError: Error, Sendable, CustomStringConvertible, Equatabl
             "\(p) is not a Tangle calibration (\(d)): run `tangle calibrate` again to rewrite it"
         case .otherWeights(let m, let c, let a):
             "\(m)/calibration.json was made for weights \(c.prefix(12))…, but the weights are \(a.prefix(12))…: run `tangle calibrate --model \(m)` again"
+        case .otherIndex(let m):
+            "\(m)/calibration.json was measured with another kind of neighbour index than this version of Tangle builds: run `tangle calibrate --model \(m)` again"
         case .targetTooFine(let t, let n, let needed):
             "a false-flag rate of \(t) cannot be resolved by \(n) calibration points (1/n = \(String(format: "%.4g", 1 / Double(max(n, 1))))): it needs at least \(needed); choose a target ≥ \(String(format: "%.4g", 1 / Double(max(n, 1)))) or retrain with a larger calibration split"
         case .invalidTarget(let t):
