@@ -3,6 +3,10 @@
 // Swift 6 language mode (strict concurrency) for every target.
 import PackageDescription
 
+/// The numeric modules are optimised in debug builds too: the test suite starts the real daemon,
+/// which builds a 59,000-image neighbour index, and unoptimised loops would make that minutes long.
+let optimisedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "Tangle",
     platforms: [.macOS(.v15)],
@@ -24,15 +28,15 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The tensor core: storage, BLAS, parallel loops, seeded randomness.
-        .target(name: "TangleTensor", dependencies: ["CBLAS"]),
+        .target(name: "TangleTensor", dependencies: ["CBLAS"], swiftSettings: optimisedInDebug),
         // SHA-256 for weights and data provenance.
         .target(name: "TangleDigest"),
         // Layers, the network built from an architecture description, losses and the optimiser.
-        .target(name: "TangleNetwork", dependencies: ["TangleTensor"]),
+        .target(name: "TangleNetwork", dependencies: ["TangleTensor"], swiftSettings: optimisedInDebug),
         // The soft nearest neighbor loss, its temperatures, and the entangled objective.
-        .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"]),
+        .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"], swiftSettings: optimisedInDebug),
         // Exact k-nearest-neighbour search by GEMM.
-        .target(name: "TangleNeighbors", dependencies: ["TangleTensor"]),
+        .target(name: "TangleNeighbors", dependencies: ["TangleTensor"], swiftSettings: optimisedInDebug),
         // Detection metrics: AUROC, FPR at 95 % TPR, AUPR, thresholds.
         .target(name: "TangleMetrics"),
         // White-box FGSM and BIM attacks.
@@ -42,7 +46,9 @@ let package = Package(
             name: "TangleSeparation",
             dependencies: ["TangleAttacks", "TangleData", "TangleMetrics", "TangleNeighbors", "TangleNetwork", "TangleTensor"]),
         // Deep k-nearest neighbours: conformal p-values, credibility.
-        .target(name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport"]),
+        .target(
+            name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport"],
+            swiftSettings: optimisedInDebug),
         // The verdict rule: evidence, calibration, in-distribution / outlier / adversarial.
         .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleDigest"]),
         // Judging image files: read, decode, preprocess, score in batches, verdict records; the verdict benchmark.

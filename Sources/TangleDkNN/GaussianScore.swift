@@ -36,21 +36,35 @@ public struct GaussianScore: Sendable, Codable {
     }
 
     /// The smallest squared Mahalanobis distance of each of `count` rows to a class mean.
+    ///
+    /// `(x − μ_c)ᵀ Λ (x − μ_c) = xᵀΛx − 2 μ_cᵀΛx + μ_cᵀΛμ_c`: one GEMM gives `ΛX`, one more the
+    /// class terms; the sum is taken in Double.
     public func score(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
         let d = dimension, classes = means.count / max(d, 1)
-        var out = [Double](repeating: .infinity, count: n)
-        var diff = [Double](repeating: 0, count: d)
-        for i in 0..<n {
-            for c in 0..<classes {
-                for j in 0..<d { diff[j] = Double(x[i * d + j] - means[c * d + j]) }
-                var s = 0.0
-                for r in 0..<d {
-                    var t = 0.0
-                    for q in 0..<d { t += Double(precision[r * d + q]) * diff[q] }
-                    s += diff[r] * t
-                }
-                out[i] = min(out[i], s)
+        guard n > 0, d > 0, classes > 0 else { return [Double](repeating: .infinity, count: n) }
+        let y = FloatBuffer(count: n * d)  // X Λ (Λ is symmetric)
+        precision.withUnsafeBufferPointer { p in
+            BLAS.gemm(m: n, n: d, k: d, a: x, lda: d, b: p.baseAddress!, ldb: d, c: y.pointer, ldc: d)
+        }
+        let cross = FloatBuffer(count: n * classes)  // (X Λ) μ_cᵀ
+        means.withUnsafeBufferPointer { m in
+            BLAS.gemm(transB: true, m: n, n: classes, k: d, a: y.pointer, lda: d, b: m.baseAddress!, ldb: d, c: cross.pointer, ldc: classes)
+        }
+        var constant = [Double](repeating: 0, count: classes)  // μ_cᵀ Λ μ_c
+        for c in 0..<classes {
+            var s = 0.0
+            for r in 0..<d {
+                var t = 0.0
+                for q in 0..<d { t += Double(precision[r * d + q]) * Double(means[c * d + q]) }
+                s += Double(means[c * d + r]) * t
             }
+            constant[c] = s
+        }
+        var out = [Double](repeating: .infinity, count: n)
+        for i in 0..<n {
+            var quad = 0.0
+            for j in 0..<d { quad += Double(y[i * d + j]) * Double(x[i * d + j]) }
+            for c in 0..<classes { out[i] = min(out[i], max(quad - 2 * Double(cross[i * classes + c]) + constant[c], 0)) }
         }
         return out
     }

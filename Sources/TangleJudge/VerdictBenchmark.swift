@@ -50,13 +50,14 @@ public struct VerdictBenchmark {
         }
         let one = FloatBuffer(count: size)
         var latencies: [Double] = []
-        for i in 0..<min(singles + 5, test.count) {
+        for i in 0..<(singles > 0 ? min(singles + 5, test.count) : 0) {
             test.copyImages([(1000 + i) % test.count], into: one.pointer)
             let t0 = DispatchTime.now().uptimeNanoseconds
             _ = judge(one.pointer, 1)
             if i >= 5 { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
         }
         latencies.sort()
+        if latencies.isEmpty { latencies = [0] }
         let median = seconds.sorted()[seconds.count / 2]
         return Figures(
             batchImagesPerSecond: Double(n) / median, batchSeconds: seconds, batchSize: n, latencyMsMedian: latencies[latencies.count / 2],

@@ -84,13 +84,16 @@ struct BenchVerdict: ParsableCommand {
     @Flag(help: "Use the cached index instead of building one from scratch in a temporary folder.")
     var reuseIndex = false
 
+    @Option(help: "Single images timed one at a time (median reported).")
+    var singles = 200
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func run() throws {
         let temp = NSTemporaryDirectory() + "tangle-bench-\(getpid())"
         defer { if !reuseIndex { try? FileManager.default.removeItem(atPath: temp) } }
-        let f = try VerdictBenchmark.run(model: model, data: data, freshCache: reuseIndex ? nil : temp, runs: runs)
+        let f = try VerdictBenchmark.run(model: model, data: data, freshCache: reuseIndex ? nil : temp, runs: runs, singles: singles)
         if json {
             try printJSON(f)
             return
