@@ -55,12 +55,16 @@ let package = Package(
         .target(
             name: "TangleJudge",
             dependencies: ["TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData"]),
+        // Training data: Fashion-MNIST IDX files or a folder of labelled images, with the calibration split.
+        .target(
+            name: "TangleDataSource",
+            dependencies: ["TangleData", "TangleImage", "TangleImageFolder", "TangleModelStore", "TangleTensor", "TangleTraining"]),
         // The detector's evaluation: index cache, scores against outlier sets and attacks.
         .target(
             name: "TangleEvaluation",
             dependencies: [
                 "TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleModelStore",
-                "TangleNetwork", "TangleTensor", "TangleTraining", "TangleVerdict", "TangleReport",
+                "TangleNetwork", "TangleTensor", "TangleTraining", "TangleVerdict", "TangleReport", "TangleDataSource",
             ]),
         // JPEG through libjpeg with errors as values: the C side owns setjmp/longjmp.
         .target(name: "CJPEGDecode", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
@@ -96,7 +100,7 @@ let package = Package(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDkNN", "TangleAttacks", "TangleImage", "TangleWatch", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDataSource", "TangleImageFolder", "TangleDkNN", "TangleAttacks", "TangleImage", "TangleWatch", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,6 +114,9 @@ let package = Package(
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor"]),
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
+        .testTarget(
+            name: "TangleDataSourceTests",
+            dependencies: ["TangleDataSource", "TangleImage", "TangleData", "TangleModelStore", "TangleNetwork", "TangleTraining", "TangleEvaluation"]),
         .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN"]),
         .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDkNN", "TangleVerdict"]),
         .testTarget(name: "TangleImageTests", dependencies: ["TangleImage", "CPNG", "CJPEGDecode"]),

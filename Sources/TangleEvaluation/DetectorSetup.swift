@@ -1,5 +1,6 @@
 import Foundation
 import TangleData
+import TangleDataSource
 import TangleDkNN
 import TangleModelStore
 import TangleNetwork
@@ -56,11 +57,10 @@ public final class DetectorSetup: @unchecked Sendable {
         let calibration = requireCalibration ? try VerdictCalibration.load(modelFolder: model, weightsSha256: card.weightsSHA256) : nil
         let directory = data ?? card.data.directory
         dataDirectory = directory
-        let source = FashionMNIST(directory: directory)
         let calibrationCount = card.data.calibration.count
-        let loader = { try TrainingSet(holdingOutLast: calibrationCount, of: try source.training()) }
+        let loader = { try TrainingDataSource.open(card: card, override: data).set }
         trainingLoader = loader
-        let provenance = try source.trainingProvenance()
+        let digests = try TrainingDataSource.digests(card: card, override: data)
         let layers = calibration?.layers ?? card.representations
         var settings = NeighborIndex.Settings(layers: layers, maxDimension: indexDimension)
         if let calibration {
@@ -68,10 +68,12 @@ public final class DetectorSetup: @unchecked Sendable {
             guard let made = calibration.index, made.residual == settings.residual else { throw CalibrationError.otherIndex(modelFolder: model) }
             settings = made
         }
-        let totalCount = try IDX.readLabels(at: source.files(test: false).labels, missingHint: FashionMNIST.installHint).count
+        let totalCount =
+            card.data.kind == "image-folder"
+            ? card.data.files.count
+            : try IDX.readLabels(at: FashionMNIST(directory: directory).files(test: false).labels, missingHint: FashionMNIST.installHint).count
         let key = IndexCache.key(
-            weightsSHA256: card.weightsSHA256, dataSHA256: provenance.map(\.sha256), settings: settings,
-            trainCount: totalCount - calibrationCount)
+            weightsSHA256: card.weightsSHA256, dataSHA256: digests, settings: settings, trainCount: totalCount - calibrationCount)
         let cache = IndexCache(override: cache)
         var loadedTraining: TrainingSet?
         let cached = try cache.index(key: key) {

@@ -62,13 +62,16 @@ public struct CalibrationSplit: Codable, Sendable, Equatable {
     public var first: Int?
     /// Seed for `"stratified"`.
     public var seed: UInt64?
+    /// The fraction of every class held out, for `"stratified"`.
+    public var fraction: Double?
 
     /// Creates a split record.
-    public init(rule: String, count: Int, first: Int? = nil, seed: UInt64? = nil) {
+    public init(rule: String, count: Int, first: Int? = nil, seed: UInt64? = nil, fraction: Double? = nil) {
         self.rule = rule
         self.count = count
         self.first = first
         self.seed = seed
+        self.fraction = fraction
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import TangleAttacks
 import TangleData
 import TangleEvaluation
+import TangleModelStore
 import TangleVerdict
 
 struct CalibrateCommand: ParsableCommand {
@@ -41,6 +42,9 @@ struct CalibrateCommand: ParsableCommand {
     var adversarialEvidence: String?
 
     func run() throws {
+        // Refuse a target the split cannot resolve before any expensive work.
+        let card = try ModelFolder(path: model).readCard()
+        try Calibrator(targetFalseFlagRate: targetFPR, outlierEvidence: [], adversarialEvidence: []).check(calibrationCount: card.data.calibration.count)
         let setup = try DetectorSetup(model: model, data: data, cache: cache, requireCalibration: false)
         let layers = setup.detector.index.layers.map(\.name)
         let calibrator = Calibrator(

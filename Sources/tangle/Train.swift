@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TangleData
+import TangleDataSource
 import TangleModelStore
 import TangleNetwork
 import TangleTraining
@@ -9,12 +10,16 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a classifier and write a model folder (weights, model card, curves).",
         discussion: """
-            The last --calibration-count training images are held out (never trained on) for calibration \
-            and model selection: the stored weights are those of the epoch with the best calibration accuracy. \
-            Ctrl-C stops after the current step and keeps the last complete checkpoint.
+            --data is a folder of Fashion-MNIST IDX files, or a folder of your own labelled images: one subfolder \
+            per class holding PNG or JPEG files (DIR/<class name>/*.png), decoded and preprocessed exactly as the \
+            daemon's inputs are. A calibration split is held out (never trained on) for calibration and model \
+            selection — the last --calibration-count images of Fashion-MNIST, or a seeded stratified \
+            --calibration-fraction of every class of an image folder — and the stored weights are those of the \
+            epoch with the best calibration accuracy. Ctrl-C stops after the current step and keeps the last \
+            complete checkpoint.
             """)
 
-    @Option(help: "Folder with the Fashion-MNIST IDX files.")
+    @Option(help: "Folder with the Fashion-MNIST IDX files, or with one subfolder of images per class.")
     var data = FashionMNIST.defaultDirectory
 
     @Option(help: "Model folder to write.")
@@ -35,8 +40,11 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
-    @Option(help: "Training images held out for calibration (the last ones).")
+    @Option(help: "Fashion-MNIST: training images held out for calibration (the last ones).")
     var calibrationCount = 1000
+
+    @Option(help: "Image folders: the fraction of every class held out for calibration (seeded by --seed).")
+    var calibrationFraction = 0.1
 
     @Flag(help: "Skip the test-set evaluation after each epoch.")
     var noTest = false
@@ -45,10 +53,21 @@ struct Train: ParsableCommand {
     var objective: ObjectiveOptions
 
     func run() throws {
-        let source = FashionMNIST(directory: data)
-        let train = try source.training()
-        let test = noTest ? nil : try source.test()
-        let set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
+        let loaded = try TrainingDataSource.loadForTraining(
+            directory: data, calibrationCount: calibrationCount, calibrationFraction: calibrationFraction, seed: seed, withTest: !noTest)
+        let train = loaded.set.images
+        let test = loaded.test
+        let set = loaded.set
+        if loaded.source.kind == "image-folder" {
+            var counts = [Int](repeating: 0, count: train.classNames.count)
+            for l in train.labels { counts[Int(l)] += 1 }
+            print("\(data): \(train.count) images in \(train.classNames.count) classes (" + zip(train.classNames, counts).map { "\($0) \($1)" }.joined(separator: ", ") + "); \(set.calibrationIndices.count) held out for calibration")
+            if !loaded.skipped.isEmpty {
+                print("skipped \(loaded.skipped.count) files:")
+                for f in loaded.skipped.prefix(20) { print("  \(f.path): \(f.reason)") }
+                if loaded.skipped.count > 20 { print("  … and \(loaded.skipped.count - 20) more") }
+            }
+        }
         let network = try Network(architecture: .reference(classes: train.classNames.count), seed: seed)
         var options = TrainingOptions()
         options.epochs = epochs
@@ -56,14 +75,11 @@ struct Train: ParsableCommand {
         options.learningRate = learningRate
         options.seed = seed
         let folder = ModelFolder(path: out)
-        let files = try source.trainingProvenance().map { FileDigest(path: $0.path, sha256: $0.sha256) }
         let card = ModelCard(
             name: name ?? (out as NSString).lastPathComponent, toolVersion: tangleVersion, created: rfc3339Now(),
             architecture: network.architecture, representations: ["pool1", "pool2", "fc1", "fc2", "logits"],
             preprocessing: .fashionMNIST, classNames: train.classNames,
-            data: DataSource(
-                kind: "fashion-mnist", directory: source.directory, files: files,
-                calibration: CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)),
+            data: loaded.source,
             hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: epochs, seed: seed))
         StopSignal.install()
         let terms = try objective.terms(network: network, batchSize: batchSize, defaults: .train)

@@ -1,0 +1,111 @@
+import Foundation
+import TangleData
+import TangleImage
+import TangleImageFolder
+import TangleModelStore
+import TangleTensor
+import TangleTraining
+
+/// The training data a model is trained on and its index is built from: the Fashion-MNIST IDX
+/// files, or a folder of labelled images (`DIR/<class name>/*.png|jpg`, the ImageFolder
+/// convention), read through the same decoding and preprocessing as the daemon's inputs.
+public enum TrainingDataSource {
+    /// What kind of data a folder holds: IDX files (`train-images-idx3-ubyte[.gz]`) make it
+    /// Fashion-MNIST; anything else is read as an image folder.
+    public static func kind(of directory: String) -> String {
+        let fm = FileManager.default
+        let idx = (directory as NSString).appendingPathComponent("train-images-idx3-ubyte")
+        return fm.fileExists(atPath: idx) || fm.fileExists(atPath: idx + ".gz") ? "fashion-mnist" : "image-folder"
+    }
+
+    /// Loaded training data.
+    public struct Loaded: Sendable {
+        /// The images, split into trained-on and held-out calibration parts.
+        public var set: TrainingSet
+        /// The card's record of it.
+        public var source: DataSource
+        /// The digests the neighbour index is keyed by.
+        public var digests: [String]
+        /// For image folders: files skipped and why.
+        public var skipped: [SkippedFile]
+        /// The test images, when the data has a test split (Fashion-MNIST).
+        public var test: LabelledImages?
+    }
+
+    /// Loads a folder for training, holding out a calibration split: the last `calibrationCount`
+    /// images for Fashion-MNIST (the reference's split), or a seeded stratified
+    /// `calibrationFraction` of every class for an image folder.
+    public static func loadForTraining(
+        directory: String, calibrationCount: Int, calibrationFraction: Double, seed: UInt64, rows: Int = 28, columns: Int = 28,
+        withTest: Bool
+    ) throws -> Loaded {
+        if kind(of: directory) == "fashion-mnist" {
+            let source = FashionMNIST(directory: directory)
+            let train = try source.training()
+            let set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
+            let files = try source.trainingProvenance().map { FileDigest(path: $0.path, sha256: $0.sha256) }
+            return Loaded(
+                set: set,
+                source: DataSource(
+                    kind: "fashion-mnist", directory: source.directory, files: files,
+                    calibration: CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)),
+                digests: files.map(\.sha256), skipped: [], test: withTest ? try source.test() : nil)
+        }
+        let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let load = try ImageFolder.load(absolute, preprocessor: Preprocessor(rows: rows, columns: columns))
+        let calibration = stratified(labels: load.images.labels, fraction: calibrationFraction, seed: seed)
+        let held = Set(calibration)
+        let set = TrainingSet(images: load.images, trainIndices: (0..<load.images.count).filter { !held.contains($0) }, calibrationIndices: calibration)
+        return Loaded(
+            set: set,
+            source: DataSource(
+                kind: "image-folder", directory: absolute, files: load.digest.files.map { FileDigest(path: $0.path, sha256: $0.sha256) },
+                calibration: CalibrationSplit(rule: "stratified", count: calibration.count, seed: seed, fraction: calibrationFraction)),
+            digests: [load.digest.sha256], skipped: load.skipped, test: nil)
+    }
+
+    /// Opens the data a model card names (or the same kind of data in `override`) with the card's
+    /// calibration split.
+    /// - Throws: when the data is missing or, for an image folder, no longer gives the split the card records.
+    public static func open(card: ModelCard, override: String?) throws -> Loaded {
+        let directory = override ?? card.data.directory
+        let split = card.data.calibration
+        guard card.data.kind == "image-folder" else {
+            return try loadForTraining(directory: directory, calibrationCount: split.count, calibrationFraction: 0, seed: 0, withTest: false)
+        }
+        let fraction = split.fraction ?? 0.1
+        let shape = card.architecture.input
+        let loaded = try loadForTraining(
+            directory: directory, calibrationCount: 0, calibrationFraction: fraction, seed: split.seed ?? 0, rows: shape.height, columns: shape.width,
+            withTest: false)
+        guard loaded.set.calibrationIndices.count == split.count else {
+            throw DataError.invalid(
+                "\(directory) gives a calibration split of \(loaded.set.calibrationIndices.count) images, the model card records \(split.count): the folder changed since training; point --data at the data the model was trained on")
+        }
+        return loaded
+    }
+
+    /// The digests that key the neighbour index, without decoding images.
+    public static func digests(card: ModelCard, override: String?) throws -> [String] {
+        let directory = override ?? card.data.directory
+        if card.data.kind == "image-folder" { return [try ImageFolder.digest(directory).sha256] }
+        return try FashionMNIST(directory: directory).trainingProvenance().map(\.sha256)
+    }
+
+    /// A seeded, stratified choice of `fraction` of every class (at least one image of a class
+    /// with two or more), in ascending index order.
+    public static func stratified(labels: [Int32], fraction: Double, seed: UInt64) -> [Int] {
+        var byClass: [Int32: [Int]] = [:]
+        for (i, l) in labels.enumerated() { byClass[l, default: []].append(i) }
+        var rng = SeededGenerator(seed: seed)
+        var chosen: [Int] = []
+        for label in byClass.keys.sorted() {
+            let members = byClass[label]!
+            guard members.count >= 2 else { continue }
+            let take = min(members.count - 1, max(1, Int((fraction * Double(members.count)).rounded())))
+            let order = rng.permutation(members.count)
+            chosen += order.prefix(take).map { members[$0] }
+        }
+        return chosen.sorted()
+    }
+}
