@@ -4,15 +4,12 @@ import Foundation
 /// `ISO8601DateFormatter` with `.withInternetDateTime` and `.withFractionalSeconds`, without making one:
 /// creating that formatter costs tens of microseconds, which a daemon logging every file pays twice per file.
 public enum RFC3339 {
-    /// `date` as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC (milliseconds truncated, as the formatter does).
+    /// `date` as `yyyy-MM-ddTHH:mm:ss.SSSZ` in UTC (milliseconds rounded to nearest, as the formatter does).
     public static func milliseconds(_ date: Date = Date()) -> String {
-        let t = date.timeIntervalSince1970
-        var seconds = t.rounded(.down)
-        var millis = Int(((t - seconds) * 1000).rounded(.down))
-        if millis >= 1000 {
-            millis -= 1000
-            seconds += 1
-        }
+        // Milliseconds since 1970 rounded to nearest, computed as ICU (behind the formatter) does.
+        let total = ((date.timeIntervalSinceReferenceDate + Date.timeIntervalBetween1970AndReferenceDate) * 1000).rounded()
+        let seconds = (total / 1000).rounded(.down)
+        let millis = Int(total - seconds * 1000)
         var whole = time_t(seconds)
         var parts = tm()
         gmtime_r(&whole, &parts)
