@@ -95,12 +95,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
+        // `tangle bench watch`: a real daemon as a child process, a burst of files, single-file latency, memory.
+        .target(
+            name: "TangleWatchBench",
+            dependencies: [
+                "TangleWatch", "TangleVerdict", "TangleEvaluation", "TangleModelStore", "TangleData", "TangleImage", "TangleAttacks",
+                "TangleNetwork", "TangleTensor",
+            ]),
         // The command line.
         .executableTarget(
             name: "tangle",
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
-                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDataSource", "TangleImageFolder", "TangleDkNN", "TangleAttacks", "TangleImage", "TangleWatch", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDataSource", "TangleImageFolder", "TangleDkNN",
+                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

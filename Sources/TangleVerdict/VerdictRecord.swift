@@ -157,11 +157,7 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     public func jsonLine() throws -> String { String(decoding: try Self.encoder.encode(self), as: UTF8.self) }
 
     /// RFC 3339 time with milliseconds, UTC.
-    public static func timestamp(_ date: Date = Date()) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
-    }
+    public static func timestamp(_ date: Date = Date()) -> String { RFC3339.milliseconds(date) }
 }
 
 extension VerdictRecord {

@@ -94,12 +94,14 @@ struct ReadinessTracker {
     mutating func ready(limit: Int, now: Double) -> [String] {
         var out: [(Int, String)] = []
         for (name, var e) in entries {
-            guard let stamp = FileStamp.of(path(name)), stamp.kind != .other else {
-                entries[name] = nil
-                continue
-            }
+            // Renamed in: complete, and checked when claimed (no lstat here: a burst of n files would
+            // cost n lstat calls per round, n² over the burst).
             if e.movedIn {
                 out.append((e.order, name))
+                continue
+            }
+            guard let stamp = FileStamp.of(path(name)), stamp.kind != .other else {
+                entries[name] = nil
                 continue
             }
             if e.stamp.map({ !$0.sameContentStamp(stamp) }) ?? true {

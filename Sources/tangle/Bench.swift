@@ -6,7 +6,7 @@ import TangleData
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Tangle's speed (run a release build).", subcommands: [BenchTrain.self, BenchLayers.self, BenchVerdict.self])
+        abstract: "Measure Tangle's speed (run a release build).", subcommands: [BenchTrain.self, BenchLayers.self, BenchVerdict.self, BenchWatch.self])
 }
 
 struct BenchTrain: ParsableCommand {

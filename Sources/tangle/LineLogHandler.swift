@@ -1,4 +1,5 @@
 import Foundation
+import TangleVerdict
 import Logging
 
 /// Human logs on stderr: `time level message key=value …`, or one JSON object per line.
@@ -44,9 +45,5 @@ struct LineLogHandler: LogHandler {
         value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) ? "\"\(value.replacingOccurrences(of: "\"", with: "\\\""))\"" : value
     }
 
-    private static func timestamp() -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date())
-    }
+    private static func timestamp() -> String { RFC3339.milliseconds() }
 }

@@ -67,6 +67,11 @@ struct WatchCommand: AsyncParsableCommand {
         let logger = Logger(label: "tangle.watch")
         // A missing or foreign calibration throws here: the daemon refuses to start.
         let setup = try DetectorSetup(model: model, data: data, cache: cache, requireCalibration: true)
+        if setup.indexBuild.built {
+            logger.info("built the neighbour index", metadata: ["seconds": "\(String(format: "%.1f", setup.indexBuild.seconds))"])
+        } else {
+            logger.info("neighbour index from the cache")
+        }
         let judge = try Judge(setup: setup, polarity: Polarity(rawValue: polarity) ?? .auto)
         let options = WatchOptions(
             root: root, flagOnly: flagOnly, settleSeconds: Double(settleMs) / 1000, rescanSeconds: rescanSeconds, batch: batch,
