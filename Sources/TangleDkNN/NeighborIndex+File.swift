@@ -123,10 +123,7 @@ extension NeighborIndex {
                 : nil
             return Layer(
                 name: h.name, inputDimension: h.inputDimension, projection: projection,
-                neighbors: NearestNeighbors(
-                    borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file,
-                    coarseDimension: h.projected && header.settings.twoPass(h.inputDimension) ? header.settings.coarseDimension : 0,
-                    candidates: header.settings.candidates))
+                neighbors: NearestNeighbors(borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file))
         }
         let labels = Array(UnsafeBufferPointer(start: (base + header.labelsOffset).assumingMemoryBound(to: Int32.self), count: header.count))
         return NeighborIndex(layers: layers, labels: labels, classes: header.classes, settings: header.settings)

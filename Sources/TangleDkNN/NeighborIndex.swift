@@ -25,25 +25,14 @@ public final class NeighborIndex: @unchecked Sendable {
         public var seed: UInt64
         /// Reduced layers keep the length of what the projection drops (see ``NeighborIndex``).
         public var residual: Bool
-        /// Layers wider than this are searched in two passes: over their first this many principal
-        /// coordinates for ``candidates`` candidates, which are then ranked exactly over all stored
-        /// coordinates (0: one exhaustive pass).
-        public var coarseDimension: Int
-        /// Candidates per query the coarse pass keeps (per worker).
-        public var candidates: Int
 
         /// Creates settings (defaults: 256 dimensions, PCA on 10,000 points).
-        public init(
-            layers: [String], maxDimension: Int = 256, pcaSample: Int = 10_000, seed: UInt64 = 11, residual: Bool = true,
-            coarseDimension: Int = 64, candidates: Int = 300
-        ) {
+        public init(layers: [String], maxDimension: Int = 256, pcaSample: Int = 10_000, seed: UInt64 = 11, residual: Bool = true) {
             self.layers = layers
             self.maxDimension = maxDimension
             self.pcaSample = pcaSample
             self.seed = seed
             self.residual = residual
-            self.coarseDimension = coarseDimension
-            self.candidates = candidates
         }
 
         public init(from decoder: Decoder) throws {
@@ -53,12 +42,7 @@ public final class NeighborIndex: @unchecked Sendable {
             pcaSample = try c.decode(Int.self, forKey: .pcaSample)
             seed = try c.decode(UInt64.self, forKey: .seed)
             residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? false
-            coarseDimension = try c.decodeIfPresent(Int.self, forKey: .coarseDimension) ?? 0
-            candidates = try c.decodeIfPresent(Int.self, forKey: .candidates) ?? 0
         }
-
-        /// Whether a layer of `width` features is stored in principal coordinates and searched in two passes.
-        func twoPass(_ width: Int) -> Bool { coarseDimension > 0 && width > coarseDimension }
     }
 
     /// One layer's part of the index.
@@ -137,10 +121,7 @@ public final class NeighborIndex: @unchecked Sendable {
         let ws = Workspace(network: network, capacity: batch, trainable: false)
         // Pass 1: fit the projections on a sample.
         var projections = [Projection?](repeating: nil, count: reps.count)
-        // Layers wider than maxDimension are reduced by PCA; the others wider than the coarse
-        // dimension are rotated into principal coordinates (all kept: distances unchanged), so
-        // their first coordinates carry the most variance for the coarse pass.
-        let wide = (0..<reps.count).filter { dims[$0] > settings.maxDimension || settings.twoPass(dims[$0]) }
+        let wide = (0..<reps.count).filter { dims[$0] > settings.maxDimension }
         if !wide.isEmpty {
             var rng = SeededGenerator(seed: settings.seed)
             let sample = rng.permutation(indices.count).prefix(min(settings.pcaSample, indices.count)).map { indices[$0] }
@@ -153,19 +134,18 @@ public final class NeighborIndex: @unchecked Sendable {
             for (w, l) in wide.enumerated() {
                 l2Normalize(buffers[w].pointer, rows: sample.count, dimension: dims[l])
                 projections[l] = Projection.pca(
-                    buffers[w].pointer, count: sample.count, dimension: dims[l], keep: min(settings.maxDimension, dims[l]), seed: settings.seed)
+                    buffers[w].pointer, count: sample.count, dimension: dims[l], keep: settings.maxDimension, seed: settings.seed)
             }
         }
         // Pass 2: every training point, normalised and projected.
-        let reduced = (0..<reps.count).map { dims[$0] > settings.maxDimension && projections[$0] != nil }
-        let outDims = (0..<reps.count).map { l in projections[l].map { $0.outputDimension + (settings.residual && reduced[l] ? 1 : 0) } ?? dims[l] }
+        let outDims = (0..<reps.count).map { l in projections[l].map { $0.outputDimension + (settings.residual ? 1 : 0) } ?? dims[l] }
         let features = outDims.map { FloatBuffer(count: indices.count * $0) }
         try forEachBatch(network, ws, images, indices, batch: batch, label: showProgress ? "index: features" : nil) { start, n in
             for l in 0..<reps.count {
                 let raw = FloatBuffer(count: n * dims[l])
                 raw.pointer.update(from: ws.activation(reps[l]).pointer, count: n * dims[l])
                 l2Normalize(raw.pointer, rows: n, dimension: dims[l])
-                if let p = projections[l], settings.residual, reduced[l] {
+                if let p = projections[l], settings.residual {
                     p.applyWithResidual(raw.pointer, count: n, into: features[l].pointer + start * outDims[l])
                 } else if let p = projections[l] {
                     p.apply(raw.pointer, count: n, into: features[l].pointer + start * outDims[l])
@@ -178,8 +158,7 @@ public final class NeighborIndex: @unchecked Sendable {
             Layer(
                 name: settings.layers[l], inputDimension: dims[l], projection: projections[l],
                 neighbors: NearestNeighbors(
-                    borrowing: UnsafePointer(features[l].pointer), count: indices.count, dimension: outDims[l], owner: features[l],
-                    coarseDimension: settings.twoPass(dims[l]) ? settings.coarseDimension : 0, candidates: settings.candidates))
+                    borrowing: UnsafePointer(features[l].pointer), count: indices.count, dimension: outDims[l], owner: features[l]))
         }
         return NeighborIndex(
             layers: layers, labels: indices.map { images.labels[$0] }, classes: network.classCount, settings: settings)

@@ -14,11 +14,6 @@ public final class NearestNeighbors: @unchecked Sendable {
     /// Features per point.
     public let dimension: Int
     private let norms: [Float]
-    /// Two-pass search: the coarse pass scores the first this many coordinates (0: off).
-    public let coarseDimension: Int
-    /// Candidates per query and worker the coarse pass keeps for exact ranking.
-    public let candidates: Int
-    private let coarseNorms: [Float]
 
     /// Indexes `count` points of `dimension` features (copied).
     public convenience init(points: UnsafePointer<Float>, count: Int, dimension: Int) {
@@ -29,98 +24,44 @@ public final class NearestNeighbors: @unchecked Sendable {
 
     /// Indexes `count` points of `dimension` features in memory that `owner` keeps alive (for
     /// example a memory-mapped index file); nothing is copied.
-    ///
-    /// With `coarseDimension` set (for points in principal coordinates, the largest first), a
-    /// search first scores only those leading coordinates, keeps `candidates` per query, and ranks
-    /// them exactly over every coordinate: the result is exact whenever the true `k` nearest are
-    /// among the candidates.
-    public init(borrowing points: UnsafePointer<Float>, count: Int, dimension: Int, owner: AnyObject, coarseDimension: Int = 0, candidates: Int = 0) {
+    public init(borrowing points: UnsafePointer<Float>, count: Int, dimension: Int, owner: AnyObject) {
         self.count = count
         self.dimension = dimension
         reference = points
         self.owner = owner
-        let c = coarseDimension > 0 && coarseDimension < dimension ? coarseDimension : 0
-        self.coarseDimension = c
-        self.candidates = candidates
         var n = [Float](repeating: 0, count: count)
-        var cn = [Float](repeating: 0, count: c > 0 ? count : 0)
         for i in 0..<count {
             var s: Float = 0
             let r = points + i * dimension
-            for j in 0..<dimension {
-                s += r[j] * r[j]
-                if j + 1 == c { cn[i] = s }
-            }
+            for j in 0..<dimension { s += r[j] * r[j] }
             n[i] = s
         }
         norms = n
-        coarseNorms = cn
     }
 
     /// The `k` nearest reference points of each of `queryCount` queries.
     ///
     /// The reference set is split between the workers; each walks its part in chunks that stay in
     /// cache and scores every query against a chunk with one GEMM (one matrix-vector product for a
-    /// single query, which needs no packing), keeping each query's best in a bounded max-heap.
-    /// With a coarse dimension, that pass reads only the leading coordinates and keeps
-    /// ``candidates`` per query, which are then ranked over every coordinate.
+    /// single query, which needs no packing), keeping each query's `k` best in a bounded max-heap.
+    /// The workers' heaps are merged at the end.
     /// - Returns: per query, `(index, squared distance)` pairs in ascending distance (ties by index).
     public func search(_ queries: UnsafePointer<Float>, queryCount m: Int, k kWanted: Int, chunk: Int = 2048, queryBlock: Int = 512) -> [[(index: Int, distance: Float)]] {
         let k = min(kWanted, count)
         guard m > 0, k > 0 else { return [[(index: Int, distance: Float)]](repeating: [], count: m) }
         let d = dimension
-        let parts = Parallel.split(count, into: min(Parallel.workerCount, max(1, count / 1024)))
-        let twoPass = coarseDimension > 0 && candidates >= k && candidates * 2 < count / parts.count
-        let width = twoPass ? coarseDimension : d
-        let heaps = scan(queries, queryCount: m, width: width, norms: twoPass ? coarseNorms : norms, keep: twoPass ? candidates : k, parts: parts, chunk: chunk, queryBlock: queryBlock)
-        var results = [[(index: Int, distance: Float)]](repeating: [], count: m)
-        results.withUnsafeMutableBufferPointer { out in
-            let o = SharedPointer(out.baseAddress!)
-            let q = SharedPointer(UnsafeMutablePointer(mutating: queries))
-            let ref = SharedPointer(UnsafeMutablePointer(mutating: reference))
-            let pn = norms
-            let ranges = Parallel.split(m, into: min(Parallel.workerCount, m))
-            Parallel.run(ranges.count) { w in
-                for i in ranges[w] {
-                    var all: [(index: Int, distance: Float)] = []
-                    all.reserveCapacity(heaps[0].k * heaps.count)
-                    for h in heaps { all += h.entries(query: i) }
-                    if twoPass {
-                        // Exact distances over every coordinate for the candidates.
-                        let qi = q.base + i * d
-                        var qn: Float = 0
-                        for j in 0..<d { qn += qi[j] * qi[j] }
-                        for c in all.indices {
-                            let j = all[c].index
-                            let dot = BLAS.dot(n: d, x: qi, y: ref.base + j * d)
-                            all[c].distance = max(qn + pn[j] - 2 * dot, 0)
-                        }
-                    }
-                    all.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) }
-                    (o.base + i).pointee = Array(all.prefix(k))
-                }
-            }
-        }
-        return results
-    }
-
-    /// One exhaustive pass over the leading `width` coordinates: per worker, each query's `keep`
-    /// best by `‖q‖² + norms[j] − 2 q·r_j`.
-    private func scan(
-        _ queries: UnsafePointer<Float>, queryCount m: Int, width: Int, norms pn: [Float], keep: Int, parts: [Range<Int>], chunk: Int, queryBlock: Int
-    ) -> [TopKHeaps] {
-        let d = dimension
         var qNorms = [Float](repeating: 0, count: m)
         for i in 0..<m {
             var s: Float = 0
             let q = queries + i * d
-            for j in 0..<width { s += q[j] * q[j] }
+            for j in 0..<d { s += q[j] * q[j] }
             qNorms[i] = s
         }
-        let heaps = parts.map { TopKHeaps(queries: m, k: min(keep, $0.count)) }
+        let parts = Parallel.split(count, into: min(Parallel.workerCount, max(1, count / 1024)))
+        let heaps = parts.map { _ in TopKHeaps(queries: m, k: k) }
         let q = SharedPointer(UnsafeMutablePointer(mutating: queries))
         let ref = SharedPointer(UnsafeMutablePointer(mutating: reference))
-        let qn = qNorms
+        let qn = qNorms, pn = norms
         Parallel.run(parts.count) { w in
             let part = parts[w], heap = heaps[w]
             let block = min(queryBlock, m)
@@ -134,10 +75,10 @@ public final class NearestNeighbors: @unchecked Sendable {
                         while q0 < m {
                             let mb = min(block, m - q0)
                             if mb == 1 {
-                                BLAS.gemv(m: c, n: width, alpha: -2, a: ref.base + c0 * d, lda: d, x: q.base + q0 * d, y: scores.pointer)
+                                BLAS.gemv(m: c, n: d, alpha: -2, a: ref.base + c0 * d, lda: d, x: q.base + q0 * d, y: scores.pointer)
                             } else {
                                 BLAS.gemm(
-                                    transB: true, m: mb, n: c, k: width, alpha: -2, a: q.base + q0 * d, lda: d, b: ref.base + c0 * d, ldb: d,
+                                    transB: true, m: mb, n: c, k: d, alpha: -2, a: q.base + q0 * d, lda: d, b: ref.base + c0 * d, ldb: d,
                                     c: scores.pointer, ldc: c)
                             }
                             for i in 0..<mb {
@@ -150,7 +91,13 @@ public final class NearestNeighbors: @unchecked Sendable {
                 }
             }
         }
-        return heaps
+        return (0..<m).map { i in
+            var all: [(index: Int, distance: Float)] = []
+            all.reserveCapacity(k * heaps.count)
+            for h in heaps { all += h.entries(query: i) }
+            all.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) }
+            return Array(all.prefix(k))
+        }
     }
 
     /// The `k` smallest of `row[j] + ‖q‖² + ‖r_j‖²`, ascending (ties by lower index).

@@ -41,13 +41,6 @@ public enum BLAS {
         cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
-    /// `x · y` over `n` values.
-    @inline(__always)
-    public static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
-        guard n > 0 else { return 0 }
-        return cblas_sdot(Int32(n), x, 1, y, 1)
-    }
-
     /// `y += alpha * x` over `n` values.
     @inline(__always)
     public static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
