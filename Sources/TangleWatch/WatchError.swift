@@ -10,6 +10,8 @@ public enum WatchError: Error, Sendable, CustomStringConvertible, Equatable {
     case lock(path: String, reason: String)
     /// The verdict log could not be opened or written (other than a full disk, which pauses instead).
     case log(path: String, reason: String)
+    /// The metrics endpoint could not be served.
+    case metrics(String)
 
     /// What went wrong and what to do.
     public var description: String {
@@ -22,6 +24,8 @@ public enum WatchError: Error, Sendable, CustomStringConvertible, Equatable {
             "cannot take the daemon lock \(p) (\(r)): check that processing/ is writable and on a local file system"
         case .log(let p, let r):
             "cannot write the verdict log \(p) (\(r)): check permissions and free space in the root"
+        case .metrics(let r):
+            "metrics: \(r)"
         }
     }
 

@@ -92,6 +92,7 @@ extension Watcher {
         }
         guard append(bytes) else { return }
         for (item, record, _) in records {
+            metrics?.record(record)
             seen.insert(name: record.input.name, sha256: record.input.sha256)
             if options.flagOnly {
                 tracker.markJudged(item.name, stamp: item.stamp)
@@ -104,6 +105,7 @@ extension Watcher {
                             metadata: ["recorded": "\(record.input.path)", "actual": "\(final)"])
                     }
                 } catch {
+                    metrics?.error()
                     logger.error("\(error)")
                 }
             }
@@ -125,6 +127,7 @@ extension Watcher {
                 return true
             } catch {
                 if !paused {
+                    metrics?.error()
                     paused = true
                     switch error {
                     case .diskFull: logger.error("disk full: judging paused", metadata: ["log": "\(layout.log)", "retry": "every 2 s"])

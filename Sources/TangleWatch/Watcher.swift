@@ -32,6 +32,8 @@ public final class Watcher: @unchecked Sendable {
     var tracker: ReadinessTracker
     /// Claimed files waiting for a round (recovered from dead daemons).
     var backlog: [ProcessingArea.Recovered] = []
+    /// Prometheus metrics, when served.
+    public var metrics: WatchMetrics?
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
 
@@ -94,6 +96,7 @@ public final class Watcher: @unchecked Sendable {
                 tracker.scanned(listInbox(), now: t)
                 lastScan = t
             }
+            metrics?.setWaiting(tracker.count + backlog.count)
             let batch = nextBatch()
             if !batch.isEmpty { process(batch) }
         }

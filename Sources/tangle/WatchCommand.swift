@@ -53,6 +53,12 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Invert intensities: auto (when the border is light), never, always.")
     var polarity: String = "auto"
 
+    @Option(help: "Serve Prometheus metrics on this port (off unless given).")
+    var metricsPort: Int?
+
+    @Option(help: "Address the metrics port binds to.")
+    var metricsAddress = "127.0.0.1"
+
     func validate() throws {
         guard LineLogHandler.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format takes text or json") }
         guard Polarity(rawValue: polarity) != nil else { throw ValidationError("--polarity takes auto, never or always") }
@@ -77,7 +83,16 @@ struct WatchCommand: AsyncParsableCommand {
             root: root, flagOnly: flagOnly, settleSeconds: Double(settleMs) / 1000, rescanSeconds: rescanSeconds, batch: batch,
             maxLogBytes: maxLogBytes, seed: !noSeed)
         let stop = StopFlag()
-        let service = WatchService(watcher: Watcher(options: options, judge: judge, logger: logger, stop: stop), stop: stop)
+        let watcher = Watcher(options: options, judge: judge, logger: logger, stop: stop)
+        var server: MetricsServer?
+        if let metricsPort {
+            let metrics = WatchMetrics()
+            watcher.metrics = metrics
+            server = try MetricsServer(address: metricsAddress, port: metricsPort) { metrics.render() }
+            logger.info("serving metrics", metadata: ["url": "http://\(metricsAddress):\(server!.port)/metrics"])
+        }
+        defer { server?.shutdown() }
+        let service = WatchService(watcher: watcher, stop: stop)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

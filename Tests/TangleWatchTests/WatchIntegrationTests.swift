@@ -251,4 +251,52 @@ struct WatchIntegrationTests {
         #expect(WatchFixtures.records(root).count == routed.count)
         WatchFixtures.remove(root)
     }
+
+    @Test("--metrics-port serves Prometheus counters of files per verdict, the latency histogram and the queue depth")
+    func metrics() throws {
+        let root = WatchFixtures.temporaryRoot("metrics")
+        let daemon = try WatchDaemon(root: root, extra: ["--metrics-port", "0"])
+        #expect(daemon.waitReady(), "\(daemon.stderr)")
+        // The daemon logs where it serves: url=http://127.0.0.1:PORT/metrics
+        guard let range = daemon.stderr.range(of: #"127\.0\.0\.1:(\d+)/metrics"#, options: .regularExpression),
+            let port = Int(daemon.stderr[range].dropFirst("127.0.0.1:".count).prefix { $0.isNumber })
+        else {
+            Issue.record("no metrics URL in the daemon's log: \(daemon.stderr)")
+            return
+        }
+        try WatchFixtures.drop(try WatchFixtures.png(seed: 7), name: "m.png", root: root)
+        try WatchFixtures.drop(Array("not an image".utf8), name: "junk.png", root: root)
+        #expect(waitUntil(timeout: 30) { WatchFixtures.records(root).count == 2 })
+        let body = try httpGet(port: port, path: "/metrics")
+        #expect(body.hasPrefix("HTTP/1.1 200"))
+        #expect(body.contains(#"tangle_files_total{verdict="rejected"} 1"#))
+        #expect(body.contains("tangle_judge_latency_seconds_count 2"))
+        #expect(body.contains("tangle_queue_depth"))
+        #expect(try httpGet(port: port, path: "/other").hasPrefix("HTTP/1.1 404"))
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitExit() == 0)
+        WatchFixtures.remove(root)
+    }
+
+    /// A plain HTTP/1.1 GET over a socket (no client library needed).
+    private func httpGet(port: Int, path: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return "connect failed" }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { break }
+            response += chunk[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
+    }
 }
