@@ -52,23 +52,10 @@ public struct CalibrationRun {
         let labels = set.calibrationIndices.map { set.images.labels[$0] }
         let clean = FloatBuffer(count: n * size)
         set.images.copyImages(set.calibrationIndices, into: clean.pointer)
-        let progress = Progress(label: "calibrate", total: n * (1 + attacks.count + 2) + outliers.reduce(0) { $0 + $1.1.count })
-        var done = 0
-        func score(_ x: UnsafePointer<Float>, _ count: Int) -> [InputScores] {
-            var out: [InputScores] = []
-            var start = 0
-            while start < count {
-                let m = min(500, count - start)
-                out += detector.scores(x + start * size, count: m)
-                start += m
-                done += m
-                progress.update(done: done)
-            }
-            return out
-        }
+        let scoring = ProgressScoring(detector: detector, label: "calibrate", total: n * (1 + attacks.count + 2) + outliers.reduce(0) { $0 + $1.1.count })
+        let score = scoring.score
         let cleanScores = detector.calibrate(clean.pointer, labels: labels, count: n)
-        done += n
-        progress.update(done: done)
+        scoring.advance(n)
         var attackScores: [(String, [InputScores])] = []
         let ws = Workspace(network: network, capacity: 250, trainable: true, inputGradient: true)
         for attack in attacks {
@@ -92,7 +79,7 @@ public struct CalibrationRun {
             images.copyImages(0..<images.count, into: x.pointer)
             outlierScores.append((name, score(x.pointer, images.count)))
         }
-        progress.finish("scored \(done) images")
+        scoring.finish()
         let card = setup.card
         let calibration = try calibrator.calibrate(
             subject: .init(

@@ -84,20 +84,9 @@ public struct DetectorEvaluation {
         let layers = detector.index.layers.map(\.name)
         let test = try FashionMNIST(directory: setup.dataDirectory).test()
         let size = network.inputShape.size
-        let progress = Progress(label: "evaluate", total: test.count + oodSets.reduce(0) { $0 + $1.1.count } + attacks.count * min(attackCount, test.count))
-        var done = 0
-        func score(_ x: UnsafePointer<Float>, _ count: Int) -> [InputScores] {
-            var out: [InputScores] = []
-            var start = 0
-            while start < count {
-                let m = min(500, count - start)
-                out += detector.scores(x + start * size, count: m)
-                start += m
-                done += m
-                progress.update(done: done)
-            }
-            return out
-        }
+        let scoring = ProgressScoring(
+            detector: detector, label: "evaluate", total: test.count + oodSets.reduce(0) { $0 + $1.1.count } + attacks.count * min(attackCount, test.count))
+        let score = scoring.score
         var confusion: [String: [String: Int]] = [:]
         func count(_ kind: Verdict, _ js: [VerdictRule.Judgement]) {
             for j in js { confusion[kind.rawValue, default: [:]][j.verdict.rawValue, default: 0] += 1 }
@@ -156,7 +145,7 @@ public struct DetectorEvaluation {
                 flagged: detection.flagged, flaggedSuccessful: Self.fraction(changed.map { flagged[$0] }), successful: changed.count,
                 routed: detection.routed, detection: detection, auroc: detection.auroc)
         }
-        progress.finish("scored \(done) images")
+        scoring.finish()
         let report = DetectionReport(
             calibration: rule.calibration.id, accuracy: accuracy, dknnAccuracy: dknnAccuracy,
             meanCredibility: testScores.map { $0.dknn!.credibility }.reduce(0, +) / Double(test.count),

@@ -117,21 +117,10 @@ public struct VerdictCalibration: Codable, Sendable {
 
 extension VerdictCalibration {
     /// The JSON encoder calibration files are written with (snake_case keys, sorted, pretty).
-    public static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }
+    public static var encoder: JSONEncoder { SnakeCaseJSON.encoder(pretty: true) }
 
     /// The matching decoder.
-    public static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }
+    public static var decoder: JSONDecoder { SnakeCaseJSON.decoder }
 
     /// The file name inside a model folder.
     public static let fileName = "calibration.json"

@@ -137,21 +137,10 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     }
 
     /// The encoder records are written with: one line, snake_case, sorted keys.
-    public static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }
+    public static var encoder: JSONEncoder { SnakeCaseJSON.encoder(pretty: false) }
 
     /// The matching decoder.
-    public static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }
+    public static var decoder: JSONDecoder { SnakeCaseJSON.decoder }
 
     /// The record as one line of JSON (no newline).
     public func jsonLine() throws -> String { String(decoding: try Self.encoder.encode(self), as: UTF8.self) }
