@@ -157,6 +157,16 @@ final class TopKHeaps: @unchecked Sendable {
             // `worst − ‖q‖² − ‖r_j‖²` in a tight loop, and only then do the heap work.
             var worst = dist[0]
             while j < count {
+                // Sixteen at a time: skip the block when none can enter the heap.
+                if j + 16 <= count {
+                    let limit = SIMD16<Float>(repeating: worst - queryNorm)
+                    let v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD16<Float>.self)
+                        + UnsafeRawPointer(referenceNorms + j).loadUnaligned(as: SIMD16<Float>.self)
+                    if !any(v .< limit) {
+                        j += 16
+                        continue
+                    }
+                }
                 if row[j] + referenceNorms[j] < worst - queryNorm {
                     let dv = max(row[j] + queryNorm + referenceNorms[j], 0)
                     if dv < worst {
