@@ -206,8 +206,11 @@ struct WatchIntegrationTests {
             #expect(!(r?.reason.isEmpty ?? true))
         }
         #expect(records.first { $0.input.name == "link.png" }?.reason.contains("symbolic link") == true)
-        var info = stat()
-        #expect(lstat("\(root)/rejected/link.png", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+        // Records are flushed before the files move, so the link may still be on its way to rejected/.
+        #expect(waitUntil(timeout: 10) {
+            var info = stat()
+            return lstat("\(root)/rejected/link.png", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+        })
         #expect(daemon.process.isRunning)
         try WatchFixtures.drop(good, name: "good.png", root: root)
         #expect(waitUntil(timeout: 20) { WatchFixtures.records(root).contains { $0.input.name == "good.png" } })
@@ -267,7 +270,12 @@ struct WatchIntegrationTests {
         try WatchFixtures.drop(try WatchFixtures.png(seed: 7), name: "m.png", root: root)
         try WatchFixtures.drop(Array("not an image".utf8), name: "junk.png", root: root)
         #expect(waitUntil(timeout: 30) { WatchFixtures.records(root).count == 2 })
-        let body = try httpGet(port: port, path: "/metrics")
+        // The counters move just after the records are flushed: give them a moment.
+        var body = ""
+        _ = waitUntil(timeout: 10) {
+            body = (try? httpGet(port: port, path: "/metrics")) ?? ""
+            return body.contains("tangle_judge_latency_seconds_count 2")
+        }
         #expect(body.hasPrefix("HTTP/1.1 200"))
         #expect(body.contains(#"tangle_files_total{verdict="rejected"} 1"#))
         #expect(body.contains("tangle_judge_latency_seconds_count 2"))
