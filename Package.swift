@@ -65,7 +65,7 @@ let package = Package(
             name: "TangleEvaluation",
             dependencies: [
                 "TangleAttacks", "TangleData", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleModelStore",
-                "TangleNetwork", "TangleTensor", "TangleTraining", "TangleVerdict", "TangleReport", "TangleDataSource",
+                "TangleNetwork", "TangleTensor", "TangleTraining", "TangleVerdict", "TangleReport", "TangleDataSource", "TangleSeparation",
             ]),
         // JPEG through libjpeg with errors as values: the C side owns setjmp/longjmp.
         .target(name: "CJPEGDecode", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),

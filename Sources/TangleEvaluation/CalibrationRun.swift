@@ -4,6 +4,7 @@ import TangleData
 import TangleDkNN
 import TangleNetwork
 import TangleReport
+import TangleSeparation
 import TangleTensor
 import TangleVerdict
 
@@ -135,22 +136,4 @@ struct RuleJudgementScores {
         outlier = j.outlierScore
         adversarial = j.adversarialScore
     }
-}
-
-/// Outlier examples made from in-distribution images, for setting the routing rule without any
-/// real outlier data: pixels shuffled (no object left) and intensities inverted (a light background).
-public enum SyntheticOutliers {
-    /// Writes one transformed image of `size` values.
-    public typealias Transform = @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int, inout SeededGenerator) -> Void
-
-    /// The transforms by name.
-    public static let all: [(String, Transform)] = [
-        ("shuffled", { src, dst, size, rng in
-            let p = rng.permutation(size)
-            for j in 0..<size { dst[j] = src[p[j]] }
-        }),
-        ("inverted", { src, dst, size, _ in
-            for j in 0..<size { dst[j] = 1 - src[j] }
-        }),
-    ]
 }

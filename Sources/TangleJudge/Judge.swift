@@ -55,10 +55,7 @@ public final class Judge: @unchecked Sendable {
             let size = lstat(path, &info) == 0 ? Int(info.st_size) : 0
             let reason = (error as? ImageError).map { "\($0.kind.rawValue): \($0.at("").description)" } ?? "\(error)"
             let sha = size == 0 ? SHA256.hex(of: [UInt8]()) : ""
-            return .failure(
-                Rejection(
-                    input: .init(name: fileName, path: path, bytes: size, sha256: sha, format: "unknown", width: 0, height: 0), error: reason,
-                    started: started))
+            return .failure(Rejection(name: fileName, path: path, bytes: size, sha256: sha, format: "unknown", error: reason, started: started))
         }
         return prepare(bytes: bytes, name: fileName, path: path, started: started)
     }
@@ -77,9 +74,9 @@ public final class Judge: @unchecked Sendable {
                     pixels: p.pixels, started: started))
         } catch let error as ImageError {
             let format = ImageFormat.detect(bytes)?.rawValue ?? "unknown"
-            return .failure(Rejection(input: .init(name: name, path: path, bytes: bytes.count, sha256: sha, format: format, width: 0, height: 0), error: "\(error.kind.rawValue): \(error.description)", started: started))
+            return .failure(Rejection(name: name, path: path, bytes: bytes.count, sha256: sha, format: format, error: "\(error.kind.rawValue): \(error.description)", started: started))
         } catch {
-            return .failure(Rejection(input: .init(name: name, path: path, bytes: bytes.count, sha256: sha, format: "unknown", width: 0, height: 0), error: "\(error)", started: started))
+            return .failure(Rejection(name: name, path: path, bytes: bytes.count, sha256: sha, format: "unknown", error: "\(error)", started: started))
         }
     }
 
@@ -91,6 +88,13 @@ public final class Judge: @unchecked Sendable {
         public var error: String
         /// When reading started.
         public var started: UInt64
+
+        /// A file that was not decoded (no width or height).
+        init(name: String, path: String, bytes: Int, sha256: String, format: String, error: String, started: UInt64) {
+            input = .init(name: name, path: path, bytes: bytes, sha256: sha256, format: format, width: 0, height: 0)
+            self.error = error
+            self.started = started
+        }
     }
 
     /// Scores a batch of prepared inputs together and makes their records.

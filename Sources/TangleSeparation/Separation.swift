@@ -51,13 +51,9 @@ public struct Separation {
         let labels = calibration.map { images.labels[$0] }
 
         var sets: [(String, FloatBuffer)] = []
-        sets.append(("shuffled", transformed(clean, count: calibration.count, size: size) { src, dst in
-            let p = rng.permutation(size)
-            for j in 0..<size { dst[j] = src[p[j]] }
-        }))
-        sets.append(("inverted", transformed(clean, count: calibration.count, size: size) { src, dst in
-            for j in 0..<size { dst[j] = 1 - src[j] }
-        }))
+        for (name, make) in SyntheticOutliers.all {
+            sets.append((name, transformed(clean, count: calibration.count, size: size) { src, dst in make(src, dst, size, &rng) }))
+        }
         let (h, w) = (images.rows, images.columns)
         sets.append(("blurred", transformed(clean, count: calibration.count, size: size) { src, dst in
             Separation.boxBlur(src, dst, height: h, width: w, radius: 2)

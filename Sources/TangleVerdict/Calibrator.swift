@@ -134,7 +134,8 @@ public struct Calibrator: Sendable {
             adversarialGroup: .init(evidence: adversarialEvidence, sums: TailReference([])),
             verdictThreshold: .infinity, routingBias: 0, layerThresholds: layerThresholds,
             achieved: .init(calibrationFlagged: .init(count: 0, total: 0), attacks: [:], outliers: [:]))
-        let sums = clean.map { VerdictRule(calibration: calibration).groupSums($0, member: true) }
+        let referencesOnly = VerdictRule(calibration: calibration)
+        let sums = clean.map { referencesOnly.groupSums($0, member: true) }
         calibration.outlierGroup.sums = TailReference(sums.map(\.outlier))
         calibration.adversarialGroup.sums = TailReference(sums.map(\.adversarial))
         let verdictScores = sums.map {

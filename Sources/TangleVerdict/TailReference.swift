@@ -18,14 +18,18 @@ public struct TailReference: Codable, Sendable, Equatable {
     /// `(|{calibration ≥ x}| + 1) / (n + 1)`: the conformal p-value of `x` (1 when there is no
     /// calibration data; never 0).
     public func tail(_ x: Double) -> Double {
+        Double(countAtLeast(x) + 1) / Double(values.count + 1)
+    }
+
+    /// `|{calibration ≥ x}|` (NaN counts as the largest value), by binary search.
+    func countAtLeast(_ x: Double) -> Int {
         let v = x.isNaN ? Double.infinity : x
-        // First index with values[i] >= v.
         var lo = 0, hi = values.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if values[mid] < v { lo = mid + 1 } else { hi = mid }
         }
-        return Double(values.count - lo + 1) / Double(values.count + 1)
+        return values.count - lo
     }
 
     /// The p-value of a calibration point's own value, leaving that point out:
@@ -33,7 +37,7 @@ public struct TailReference: Codable, Sendable, Equatable {
     /// reference, so calibration points are scored as a new input would be.
     public func tailOfMember(_ x: Double) -> Double {
         guard !values.isEmpty else { return 1 }
-        return max(tail(x) * Double(values.count + 1) - 1, 1) / Double(values.count)
+        return Double(max(countAtLeast(x), 1)) / Double(values.count)
     }
 
     /// The value above which at most `fraction` of the calibration points lie: flagging

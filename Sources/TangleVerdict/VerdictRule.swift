@@ -23,12 +23,15 @@ public struct VerdictRule: Sendable {
     public let calibration: VerdictCalibration
     private let byName: [String: VerdictCalibration.EvidenceReference]
     private let minimumPerClass: Int
+    /// Every piece of evidence either group uses, once.
+    private let used: [String]
 
     /// Creates the rule for a calibration.
     public init(calibration: VerdictCalibration) {
         self.calibration = calibration
         byName = Dictionary(calibration.references.map { ($0.evidence.description, $0) }, uniquingKeysWith: { a, _ in a })
         minimumPerClass = Self.minimumPerClass(target: calibration.targetFalseFlagRate)
+        used = Array(Set(calibration.outlierGroup.evidence + calibration.adversarialGroup.evidence))
     }
 
     /// Per-class references are used when a class has enough calibration points to put
@@ -78,7 +81,7 @@ public struct VerdictRule: Sendable {
     /// The two group sums for `s`.
     func groupSums(_ s: InputScores, member: Bool = false) -> (outlier: Double, adversarial: Double) {
         var p: [String: Double] = [:]
-        for name in Set(calibration.outlierGroup.evidence + calibration.adversarialGroup.evidence) { p[name] = pValue(name, s, member: member) }
+        for name in used { p[name] = pValue(name, s, member: member) }
         return (Self.fisherSum(calibration.outlierGroup.evidence, p), Self.fisherSum(calibration.adversarialGroup.evidence, p))
     }
 
@@ -90,7 +93,7 @@ public struct VerdictRule: Sendable {
     /// Judges one input.
     public func judge(_ s: InputScores) -> Judgement {
         var p: [String: Double] = [:]
-        for name in Set(calibration.outlierGroup.evidence + calibration.adversarialGroup.evidence) { p[name] = pValue(name, s) }
+        for name in used { p[name] = pValue(name, s) }
         let outlier = -log(calibration.outlierGroup.sums.tail(Self.fisherSum(calibration.outlierGroup.evidence, p)))
         let adversarial = -log(calibration.adversarialGroup.sums.tail(Self.fisherSum(calibration.adversarialGroup.evidence, p)))
         let score = max(outlier, adversarial)
