@@ -36,8 +36,10 @@ let package = Package(
         .target(name: "TangleNetwork", dependencies: ["TangleTensor"], swiftSettings: optimisedInDebug),
         // The soft nearest neighbor loss, its temperatures, and the entangled objective.
         .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"], swiftSettings: optimisedInDebug),
-        // Exact k-nearest-neighbour search by GEMM.
-        .target(name: "TangleNeighbors", dependencies: ["TangleTensor"], swiftSettings: optimisedInDebug),
+        // 8-bit dot products for the quantized neighbour search (AVX-512 VNNI, or portable C).
+        .target(name: "CInt8Dot", cSettings: [.unsafeFlags(["-O3"])]),
+        // Exact k-nearest-neighbour search: float32 by GEMM, or 8-bit points by integer dot products.
+        .target(name: "TangleNeighbors", dependencies: ["TangleTensor", "CInt8Dot"], swiftSettings: optimisedInDebug),
         // Detection metrics: AUROC, FPR at 95 % TPR, AUPR, thresholds.
         .target(name: "TangleMetrics"),
         // White-box FGSM and BIM attacks.
@@ -121,7 +123,7 @@ let package = Package(
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
-        .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor"]),
+        .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot"]),
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(

@@ -22,6 +22,9 @@ extension NeighborIndex {
             var projected: Bool
             /// The stored features end with the residual coordinate (absent in older files).
             var residual: Bool?
+            /// `int8` for a quantized layer, with its grid step (absent: float32).
+            var storage: String?
+            var scale: Float?
             var variances: [Double]
             var totalVariance: Double
             var meanOffset: Int
@@ -50,13 +53,23 @@ extension NeighborIndex {
         func bytes(_ values: [Float]) -> Data { values.withUnsafeBytes { Data($0) } }
         var headerLayers: [Header.Layer] = []
         for l in layers {
-            let featuresOffset = place(Data(bytes: l.neighbors.reference, count: l.neighbors.count * l.dimension * 4))
+            let featuresOffset: Int
+            var scale: Float?
+            if let q = l.neighbors as? QuantizedNeighbors {
+                featuresOffset = place(Data(bytes: q.packed, count: q.packedBytes))
+                scale = q.scale
+            } else if let f = l.neighbors as? NearestNeighbors {
+                featuresOffset = place(Data(bytes: f.reference, count: f.count * f.dimension * 4))
+            } else {
+                throw IndexFileError(path: path, reason: "layer \(l.name) has a storage the file format does not know")
+            }
             let meanOffset = l.projection.map { place(bytes($0.mean)) } ?? -1
             let componentsOffset = l.projection.map { place(bytes($0.components)) } ?? -1
             headerLayers.append(
                 Header.Layer(
                     name: l.name, inputDimension: l.inputDimension, dimension: l.dimension, projected: l.projection != nil,
                     residual: l.projection.map { l.dimension == $0.outputDimension + 1 },
+                    storage: scale == nil ? nil : "int8", scale: scale,
                     variances: l.projection?.variances ?? [], totalVariance: l.projection?.totalVariance ?? 0,
                     meanOffset: meanOffset, componentsOffset: componentsOffset, featuresOffset: featuresOffset))
         }
@@ -111,7 +124,7 @@ extension NeighborIndex {
         func floats(_ offset: Int, _ count: Int) -> UnsafePointer<Float> {
             (base + offset).assumingMemoryBound(to: Float.self)
         }
-        let layers = header.layers.map { h -> Layer in
+        let layers = try header.layers.map { h -> Layer in
             let kept = h.dimension - (h.residual == true ? 1 : 0)
             let projection = h.projected
                 ? Projection(
@@ -121,9 +134,25 @@ extension NeighborIndex {
                         UnsafeBufferPointer(start: floats(h.componentsOffset, h.inputDimension * kept), count: h.inputDimension * kept)),
                     variances: h.variances, totalVariance: h.totalVariance)
                 : nil
-            return Layer(
-                name: h.name, inputDimension: h.inputDimension, projection: projection,
-                neighbors: NearestNeighbors(borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file))
+            let search: any NeighborSearch
+            switch h.storage {
+            case nil:
+                guard h.featuresOffset + header.count * h.dimension * 4 <= header.totalBytes else {
+                    throw IndexFileError(path: path, reason: "layer \(h.name) overruns the file")
+                }
+                search = NearestNeighbors(borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file)
+            case "int8":
+                let bytes = Int(QuantizedNeighbors.packedBytes(count: header.count, dimension: h.dimension))
+                guard let scale = h.scale, scale > 0, h.featuresOffset + bytes <= header.totalBytes else {
+                    throw IndexFileError(path: path, reason: "layer \(h.name) has no grid step or overruns the file")
+                }
+                search = QuantizedNeighbors(
+                    borrowing: UnsafePointer((base + h.featuresOffset).assumingMemoryBound(to: UInt8.self)), bytes: bytes,
+                    count: header.count, dimension: h.dimension, scale: scale, owner: file)
+            case let other?:
+                throw IndexFileError(path: path, reason: "layer \(h.name) has unknown storage \(other)")
+            }
+            return Layer(name: h.name, inputDimension: h.inputDimension, projection: projection, neighbors: search)
         }
         let labels = Array(UnsafeBufferPointer(start: (base + header.labelsOffset).assumingMemoryBound(to: Int32.self), count: header.count))
         return NeighborIndex(layers: layers, labels: labels, classes: header.classes, settings: header.settings)

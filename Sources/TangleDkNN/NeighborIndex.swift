@@ -9,9 +9,10 @@ import TangleTensor
 /// point outside the calibration split, L2-normalised (all-zero vectors stay zero) and, when the
 /// layer is wider than ``Settings/maxDimension``, reduced by PCA to that many dimensions.
 ///
-/// Full-dimension float32 for `pool1` alone would be 59,000 x 6,272 x 4 B = 1.5 GB; reduced to 256
-/// dimensions every layer together takes about 0.2 GB. The index is written to one file and read
-/// back memory-mapped.
+/// Full-dimension float32 for `pool1` alone would be 59,000 x 6,272 x 4 B = 1.5 GB. Reduced to 768
+/// dimensions and stored as 8-bit integers (``Settings/Storage/int8``, every layer wider than
+/// ``Settings/narrowestQuantized``) every layer together takes about 0.1 GB. The index is written to
+/// one file and read back memory-mapped.
 public final class NeighborIndex: @unchecked Sendable {
     /// How the index is built.
     public struct Settings: Codable, Sendable, Equatable {
@@ -25,14 +26,34 @@ public final class NeighborIndex: @unchecked Sendable {
         public var seed: UInt64
         /// Reduced layers keep the length of what the projection drops (see ``NeighborIndex``).
         public var residual: Bool
+        /// How stored features are held.
+        public var storage: Storage
 
-        /// Creates settings (defaults: 256 dimensions, PCA on 10,000 points).
-        public init(layers: [String], maxDimension: Int = 256, pcaSample: Int = 10_000, seed: UInt64 = 11, residual: Bool = true) {
+        /// Storage of the indexed features.
+        public enum Storage: String, Codable, Sendable {
+            /// 32-bit floats, searched by GEMM.
+            case float32
+            /// 8-bit integers on a per-layer grid, searched by integer dot products
+            /// (``TangleNeighbors/QuantizedNeighbors``); layers of at most ``Settings/narrowestQuantized``
+            /// features stay float32.
+            case int8
+        }
+
+        /// Layers this narrow (the logits) stay float32 under ``Storage/int8``: they cost nothing to
+        /// search, and a 10-value grid would be coarse.
+        public static let narrowestQuantized = 16
+
+        /// Creates settings (defaults: 768 dimensions, PCA on 10,000 points, 8-bit storage).
+        public init(
+            layers: [String], maxDimension: Int = 768, pcaSample: Int = 10_000, seed: UInt64 = 11, residual: Bool = true,
+            storage: Storage = .int8
+        ) {
             self.layers = layers
             self.maxDimension = maxDimension
             self.pcaSample = pcaSample
             self.seed = seed
             self.residual = residual
+            self.storage = storage
         }
 
         public init(from decoder: Decoder) throws {
@@ -42,6 +63,7 @@ public final class NeighborIndex: @unchecked Sendable {
             pcaSample = try c.decode(Int.self, forKey: .pcaSample)
             seed = try c.decode(UInt64.self, forKey: .seed)
             residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? false
+            storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? .float32
         }
     }
 
@@ -54,7 +76,7 @@ public final class NeighborIndex: @unchecked Sendable {
         /// The PCA applied after normalisation, if the layer was reduced.
         public let projection: Projection?
         /// Search over the stored features.
-        public let neighbors: NearestNeighbors
+        public let neighbors: any NeighborSearch
 
         /// The width of the stored features.
         public var dimension: Int { neighbors.dimension }
@@ -79,7 +101,7 @@ public final class NeighborIndex: @unchecked Sendable {
     /// Bytes held by the stored features, projections and labels.
     public var bytes: Int {
         layers.reduce(labels.count * 4) { total, l in
-            total + l.neighbors.count * l.dimension * 4 + (l.projection.map { ($0.components.count + $0.mean.count) * 4 } ?? 0)
+            total + l.neighbors.storedBytes + (l.projection.map { ($0.components.count + $0.mean.count) * 4 } ?? 0)
         }
     }
 
@@ -154,11 +176,12 @@ public final class NeighborIndex: @unchecked Sendable {
                 }
             }
         }
-        let layers = (0..<reps.count).map { l in
-            Layer(
-                name: settings.layers[l], inputDimension: dims[l], projection: projections[l],
-                neighbors: NearestNeighbors(
-                    borrowing: UnsafePointer(features[l].pointer), count: indices.count, dimension: outDims[l], owner: features[l]))
+        let layers = (0..<reps.count).map { l -> Layer in
+            let search: any NeighborSearch =
+                settings.storage == .int8 && outDims[l] > Settings.narrowestQuantized
+                ? QuantizedNeighbors(quantizing: features[l].pointer, count: indices.count, dimension: outDims[l])
+                : NearestNeighbors(borrowing: UnsafePointer(features[l].pointer), count: indices.count, dimension: outDims[l], owner: features[l])
+            return Layer(name: settings.layers[l], inputDimension: dims[l], projection: projections[l], neighbors: search)
         }
         return NeighborIndex(
             layers: layers, labels: indices.map { images.labels[$0] }, classes: network.classCount, settings: settings)

@@ -23,8 +23,10 @@ public struct DetectorEvaluation {
     public var attackCount: Int
     /// The cache folder override.
     public var cache: String?
-    /// Layers wider than this are reduced to it in the index.
-    public var indexDimension: Int
+    /// Layers wider than this are reduced to it in the index (nil: the index's default).
+    public var indexDimension: Int?
+    /// How the index stores features (nil: the index's default).
+    public var indexStorage: NeighborIndex.Settings.Storage?
     /// Calibrate in memory with this index instead of reading `calibration.json` (used to compare
     /// index settings, e.g. exact full-dimension search, each with its own thresholds).
     public var recalibrate = false
@@ -34,7 +36,7 @@ public struct DetectorEvaluation {
     /// Creates an evaluation.
     public init(
         model: String, data: String?, oodSets: [(String, LabelledImages)], attacks: [Attack], attackCount: Int, cache: String?,
-        indexDimension: Int
+        indexDimension: Int?, indexStorage: NeighborIndex.Settings.Storage? = nil
     ) {
         self.model = model
         self.data = data
@@ -43,6 +45,7 @@ public struct DetectorEvaluation {
         self.attackCount = attackCount
         self.cache = cache
         self.indexDimension = indexDimension
+        self.indexStorage = indexStorage
     }
 
     /// Reads an IDX image file, or the `t10k-images-idx3-ubyte[.gz]` inside a folder.
@@ -68,7 +71,8 @@ public struct DetectorEvaluation {
 
     /// Runs it.
     public func run() throws -> Outcome {
-        let setup = try DetectorSetup(model: model, data: data, cache: cache, indexDimension: indexDimension, requireCalibration: !recalibrate)
+        let setup = try DetectorSetup(model: model, data: data, cache: cache, indexDimension: indexDimension, indexStorage: indexStorage,
+            requireCalibration: !recalibrate)
         let rule: VerdictRule
         if let r = setup.rule {
             rule = r

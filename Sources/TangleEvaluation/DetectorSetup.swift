@@ -42,11 +42,13 @@ public final class DetectorSetup: @unchecked Sendable {
     ///   - model: the model folder.
     ///   - data: the training data's folder when not where the card says.
     ///   - cache: the cache folder override.
-    ///   - indexDimension: layers wider than this are reduced by PCA in the index.
+    ///   - indexDimension: layers wider than this are reduced by PCA in the index (default: the settings' default).
+    ///   - indexStorage: how the index stores features (default: the settings' default).
     ///   - requireCalibration: load `calibration.json` and refuse to go on without a valid one.
     /// - Throws: model, data and ``CalibrationError`` errors with what to do.
     public init(
-        model: String, data: String? = nil, cache: String? = nil, indexDimension: Int = 256, requireCalibration: Bool,
+        model: String, data: String? = nil, cache: String? = nil, indexDimension: Int? = nil,
+        indexStorage: NeighborIndex.Settings.Storage? = nil, requireCalibration: Bool,
         progress: Bool = true
     ) throws {
         folder = model
@@ -62,7 +64,9 @@ public final class DetectorSetup: @unchecked Sendable {
         trainingLoader = loader
         let digests = try TrainingDataSource.digests(card: card, override: data)
         let layers = calibration?.layers ?? card.representations
-        var settings = NeighborIndex.Settings(layers: layers, maxDimension: indexDimension)
+        var settings = NeighborIndex.Settings(layers: layers)
+        if let indexDimension { settings.maxDimension = indexDimension }
+        if let indexStorage { settings.storage = indexStorage }
         if let calibration {
             // Judge with the index the calibration was measured with; refuse one from an older kind of index.
             guard let made = calibration.index, made.residual == settings.residual else { throw CalibrationError.otherIndex(modelFolder: model) }

@@ -46,7 +46,7 @@ public final class NearestNeighbors: @unchecked Sendable {
     /// single query, which needs no packing), keeping each query's `k` best in a bounded max-heap.
     /// The workers' heaps are merged at the end.
     /// - Returns: per query, `(index, squared distance)` pairs in ascending distance (ties by index).
-    public func search(_ queries: UnsafePointer<Float>, queryCount m: Int, k kWanted: Int, chunk: Int = 2048, queryBlock: Int = 512) -> [[(index: Int, distance: Float)]] {
+    public func search(_ queries: UnsafePointer<Float>, queryCount m: Int, k kWanted: Int, chunk: Int, queryBlock: Int = 512) -> [[(index: Int, distance: Float)]] {
         let k = min(kWanted, count)
         guard m > 0, k > 0 else { return [[(index: Int, distance: Float)]](repeating: [], count: m) }
         let d = dimension
@@ -91,13 +91,7 @@ public final class NearestNeighbors: @unchecked Sendable {
                 }
             }
         }
-        return (0..<m).map { i in
-            var all: [(index: Int, distance: Float)] = []
-            all.reserveCapacity(k * heaps.count)
-            for h in heaps { all += h.entries(query: i) }
-            all.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) }
-            return Array(all.prefix(k))
-        }
+        return TopKHeaps.merge(heaps, queries: m, k: k)
     }
 
     /// The `k` smallest of `row[j] + ‖q‖² + ‖r_j‖²`, ascending (ties by lower index).
@@ -192,6 +186,47 @@ final class TopKHeaps: @unchecked Sendable {
             }
         }
         size[query] = n
+    }
+
+    /// The worst distance kept for `query`, or nil while it holds fewer than `k`.
+    @inline(__always)
+    func worst(query: Int) -> Float? { size[query] == k ? distance[query * k] : nil }
+
+    /// Offers one candidate (any order of indices; ties go to the lower index).
+    @inline(__always)
+    func push(query: Int, distance dv: Float, index j: Int) {
+        let dist = distance + query * k, idx = index + query * k
+        var n = size[query]
+        if n < k {
+            var i = n
+            n += 1
+            while i > 0 {
+                let p = (i - 1) / 2
+                if dist[p] > dv || (dist[p] == dv && Int(idx[p]) > j) { break }
+                dist[i] = dist[p]
+                idx[i] = idx[p]
+                i = p
+            }
+            dist[i] = dv
+            idx[i] = Int32(j)
+            size[query] = n
+            return
+        }
+        guard dv < dist[0] || (dv == dist[0] && j < Int(idx[0])) else { return }
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            if l >= k { break }
+            var c = l
+            let r = l + 1
+            if r < k && (dist[r] > dist[l] || (dist[r] == dist[l] && idx[r] > idx[l])) { c = r }
+            if dist[c] < dv || (dist[c] == dv && Int(idx[c]) < j) { break }
+            dist[i] = dist[c]
+            idx[i] = idx[c]
+            i = c
+        }
+        dist[i] = dv
+        idx[i] = Int32(j)
     }
 
     /// A query's entries, unordered.

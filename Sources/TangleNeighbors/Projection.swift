@@ -98,7 +98,12 @@ public struct Projection: Sendable {
             for i in 0..<n { for j in 0..<d { centred[i * d + j] = x[i * d + j] - m[j] } }
         }
         components.withUnsafeBufferPointer { w in
-            BLAS.gemm(m: n, n: r, k: d, a: centred.pointer, lda: d, b: w.baseAddress!, ldb: r, c: out, ldc: r)
+            if n == 1 {
+                // One row: a matrix-vector product reads the components once, without GEMM's packing.
+                BLAS.gemv(transA: true, m: d, n: r, a: w.baseAddress!, lda: r, x: centred.pointer, y: out)
+            } else {
+                BLAS.gemm(m: n, n: r, k: d, a: centred.pointer, lda: d, b: w.baseAddress!, ldb: r, c: out, ldc: r)
+            }
         }
     }
 

@@ -31,14 +31,15 @@ public enum BLAS {
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// `y = alpha * A x + beta * y` for a row-major `m x n` matrix `A` (no packing: for one query).
+    /// `y = alpha * A x + beta * y` for a row-major `m x n` matrix `A` (or `Aᵀ x` with `transA`;
+    /// no packing: for one query).
     @inline(__always)
     public static func gemv(
-        m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>, beta: Float = 0,
-        y: UnsafeMutablePointer<Float>
+        transA: Bool = false, m: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, x: UnsafePointer<Float>,
+        beta: Float = 0, y: UnsafeMutablePointer<Float>
     ) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+        cblas_sgemv(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 
     /// `y += alpha * x` over `n` values.

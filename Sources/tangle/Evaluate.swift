@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TangleData
+import TangleDkNN
 import TangleModelStore
 import TangleAttacks
 import TangleEvaluation
@@ -35,8 +36,11 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
     var cache: String?
 
-    @Option(help: "Layers wider than this are reduced to it by PCA in the neighbour index (a large value: exact full-dimension search).")
-    var indexDimension = 256
+    @Option(help: "Layers wider than this are reduced to it by PCA in the neighbour index (default 768; with --index-storage float32, a large value is exact full-dimension search).")
+    var indexDimension: Int?
+
+    @Option(help: "How the neighbour index stores features: int8 (default) or float32.")
+    var indexStorage: NeighborIndex.Settings.Storage?
 
     @Flag(help: "Calibrate in memory with this index instead of reading calibration.json (to compare index settings).")
     var recalibrate = false
@@ -92,7 +96,7 @@ extension Evaluate {
         }
         var evaluation = DetectorEvaluation(
             model: model, data: data, oodSets: sets, attacks: try parseAttacks(attacks ?? ""), attackCount: attackCount, cache: cache,
-            indexDimension: indexDimension)
+            indexDimension: indexDimension, indexStorage: indexStorage)
         evaluation.recalibrate = recalibrate
         evaluation.dumpDirectory = dumpScores
         let outcome = try evaluation.run()
@@ -138,3 +142,5 @@ extension Evaluate {
 extension String {
     func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }
+
+extension NeighborIndex.Settings.Storage: ExpressibleByArgument {}

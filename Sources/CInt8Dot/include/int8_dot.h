@@ -1,0 +1,44 @@
+#ifndef TANGLE_INT8_DOT_H
+#define TANGLE_INT8_DOT_H
+
+#include <stdint.h>
+
+/// Points per packed block.
+#define TANGLE_I8_BLOCK 16
+
+/// Packs `count` points of `dim` signed 8-bit coordinates (row-major) into the blocked layout the
+/// dot kernels read: blocks of 16 points; within a block, groups of 4 coordinates; within a group,
+/// the 16 points' 4 bytes each, stored as unsigned (value + 128). Coordinates past `dim` and points
+/// past `count` are padded with 0 (stored as 128). `packed` holds
+/// `tangle_i8_packed_bytes(count, dim)` bytes.
+void tangle_i8_pack(const int8_t *points, int64_t count, int64_t dim, uint8_t *packed);
+
+/// Bytes of the packed layout for `count` points of `dim` coordinates.
+int64_t tangle_i8_packed_bytes(int64_t count, int64_t dim);
+
+/// Raw dot products of queries with packed points:
+/// `out[i * ldo + j] = sum_t (packed point (first_block * 16 + j))[t] * query_i[t]`, where the packed
+/// coordinates are the stored unsigned values (value + 128), for `block_count` blocks starting at
+/// `first_block`. Queries are signed, `dim4 * 4` bytes apart (zero-padded). Integer arithmetic:
+/// every code path returns the same numbers.
+void tangle_i8_dots(
+    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
+    const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo);
+
+/// The dot products and the top-k candidate selection in one pass, for `block_count` blocks from
+/// `first_block` (points `first_block * 16 + j`): for query `i`, `d_ij = biases[i] + norms[j] - 2 * dot_ij`
+/// (`norms` indexed from the first point of `first_block`; points past `valid` are skipped), and
+/// every `j` with `d_ij < limits[i]` is appended to query `i`'s lists `out_index + i * ldc`,
+/// `out_distance + i * ldc`; `out_count[i]` says how many. The order within a list is unspecified.
+void tangle_i8_candidates(
+    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
+    const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
+    int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count);
+
+/// 1 when the AVX-512 VNNI kernel is in use, 0 for the portable one.
+int tangle_i8_accelerated(void);
+
+/// Forces the portable kernel (tests compare it with the accelerated one).
+void tangle_i8_force_portable(int on);
+
+#endif

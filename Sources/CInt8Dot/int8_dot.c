@@ -1,0 +1,225 @@
+#include "int8_dot.h"
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TANGLE_HAVE_X86 1
+#endif
+
+int64_t tangle_i8_packed_bytes(int64_t count, int64_t dim) {
+    int64_t blocks = (count + TANGLE_I8_BLOCK - 1) / TANGLE_I8_BLOCK;
+    int64_t dim4 = (dim + 3) / 4;
+    return blocks * dim4 * 4 * TANGLE_I8_BLOCK;
+}
+
+void tangle_i8_pack(const int8_t *points, int64_t count, int64_t dim, uint8_t *packed) {
+    int64_t blocks = (count + TANGLE_I8_BLOCK - 1) / TANGLE_I8_BLOCK;
+    int64_t dim4 = (dim + 3) / 4;
+    memset(packed, 128, (size_t)tangle_i8_packed_bytes(count, dim));
+    for (int64_t b = 0; b < blocks; b++) {
+        for (int64_t p = 0; p < TANGLE_I8_BLOCK; p++) {
+            int64_t point = b * TANGLE_I8_BLOCK + p;
+            if (point >= count) break;
+            const int8_t *row = points + point * dim;
+            for (int64_t t = 0; t < dim; t++) {
+                int64_t g = t / 4, byte = t % 4;
+                packed[((b * dim4 + g) * TANGLE_I8_BLOCK + p) * 4 + byte] = (uint8_t)((int)row[t] + 128);
+            }
+        }
+    }
+}
+
+/* Portable kernel: the same sums in plain C. */
+static void dots_portable(
+    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
+    const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
+    for (int64_t i = 0; i < query_count; i++) {
+        const int8_t *q = queries + i * dim4 * 4;
+        for (int64_t b = 0; b < block_count; b++) {
+            const uint8_t *block = packed + (first_block + b) * dim4 * 4 * TANGLE_I8_BLOCK;
+            int32_t acc[TANGLE_I8_BLOCK] = {0};
+            for (int64_t g = 0; g < dim4; g++) {
+                const uint8_t *group = block + g * 4 * TANGLE_I8_BLOCK;
+                for (int p = 0; p < TANGLE_I8_BLOCK; p++) {
+                    acc[p] += (int32_t)group[p * 4] * q[g * 4] + (int32_t)group[p * 4 + 1] * q[g * 4 + 1]
+                        + (int32_t)group[p * 4 + 2] * q[g * 4 + 2] + (int32_t)group[p * 4 + 3] * q[g * 4 + 3];
+                }
+            }
+            memcpy(out + i * ldo + b * TANGLE_I8_BLOCK, acc, sizeof acc);
+        }
+    }
+}
+
+#if TANGLE_HAVE_X86
+#define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
+
+/* One tile: MQ queries x NB blocks of 16 points, accumulators in registers. */
+VNNI __attribute__((always_inline)) static inline void tile_vnni(
+    const uint8_t *block0, int64_t dim4, const int8_t *q, int MQ, int NB, int32_t *out, int64_t ldo) {
+    __m512i acc[8][3];
+    for (int i = 0; i < MQ; i++)
+        for (int r = 0; r < NB; r++) acc[i][r] = _mm512_setzero_si512();
+    const int64_t stride = dim4 * 64;
+    const int64_t qstride = dim4 * 4;
+    for (int64_t g = 0; g < dim4; g++) {
+        __m512i d[3];
+        for (int r = 0; r < NB; r++) d[r] = _mm512_loadu_si512((const void *)(block0 + r * stride + g * 64));
+        for (int i = 0; i < MQ; i++) {
+            int32_t word;
+            memcpy(&word, q + i * qstride + g * 4, 4);
+            __m512i b = _mm512_set1_epi32(word);
+            for (int r = 0; r < NB; r++) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], d[r], b);
+        }
+    }
+    for (int i = 0; i < MQ; i++)
+        for (int r = 0; r < NB; r++) _mm512_storeu_si512((void *)(out + i * ldo + r * 16), acc[i][r]);
+}
+
+/* The same tile, then distances and the candidates below each query's limit. */
+VNNI __attribute__((always_inline)) static inline void tile_select_vnni(
+    const uint8_t *block0, int64_t dim4, const int8_t *q, int MQ, int NB, int64_t j0, int64_t valid, const int32_t *norms,
+    const int32_t *biases, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *count) {
+    __m512i acc[8][3];
+    for (int i = 0; i < MQ; i++)
+        for (int r = 0; r < NB; r++) acc[i][r] = _mm512_setzero_si512();
+    const int64_t stride = dim4 * 64;
+    const int64_t qstride = dim4 * 4;
+    for (int64_t g = 0; g < dim4; g++) {
+        __m512i d[3];
+        for (int r = 0; r < NB; r++) d[r] = _mm512_loadu_si512((const void *)(block0 + r * stride + g * 64));
+        for (int i = 0; i < MQ; i++) {
+            int32_t word;
+            memcpy(&word, q + i * qstride + g * 4, 4);
+            __m512i b = _mm512_set1_epi32(word);
+            for (int r = 0; r < NB; r++) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], d[r], b);
+        }
+    }
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int r = 0; r < NB; r++) {
+        int64_t j = j0 + r * 16;
+        if (j >= valid) break;
+        __mmask16 inside = valid - j >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (valid - j)) - 1);
+        __m512i pn = _mm512_maskz_loadu_epi32(inside, norms + j);
+        __m512i index = _mm512_add_epi32(lanes, _mm512_set1_epi32((int)j));
+        for (int i = 0; i < MQ; i++) {
+            __m512i dist = _mm512_sub_epi32(_mm512_add_epi32(_mm512_set1_epi32(biases[i]), pn), _mm512_add_epi32(acc[i][r], acc[i][r]));
+            __mmask16 m = _mm512_mask_cmplt_epi32_mask(inside, dist, _mm512_set1_epi32(limits[i]));
+            if (m) {
+                _mm512_mask_compressstoreu_epi32(out_index + i * ldc + count[i], m, index);
+                _mm512_mask_compressstoreu_epi32(out_distance + i * ldc + count[i], m, dist);
+                count[i] += __builtin_popcount(m);
+            }
+        }
+    }
+}
+
+#define STILE(MQ, NB) \
+    VNNI static void stile_##MQ##_##NB(const uint8_t *b0, int64_t dim4, const int8_t *q, int64_t j0, int64_t valid, const int32_t *norms, \
+        const int32_t *biases, const int32_t *limits, int32_t *oi, int32_t *od, int64_t ldc, int64_t *count) { \
+        tile_select_vnni(b0, dim4, q, MQ, NB, j0, valid, norms, biases, limits, oi, od, ldc, count); \
+    }
+#define STILES(MQ) STILE(MQ, 1) STILE(MQ, 2) STILE(MQ, 3)
+STILES(1) STILES(2) STILES(3) STILES(4) STILES(5) STILES(6) STILES(7) STILES(8)
+typedef void (*stile_fn)(const uint8_t *, int64_t, const int8_t *, int64_t, int64_t, const int32_t *, const int32_t *, const int32_t *,
+    int32_t *, int32_t *, int64_t, int64_t *);
+#define SROW(MQ) {stile_##MQ##_1, stile_##MQ##_2, stile_##MQ##_3}
+static const stile_fn stiles[8][3] = {SROW(1), SROW(2), SROW(3), SROW(4), SROW(5), SROW(6), SROW(7), SROW(8)};
+
+static void candidates_vnni(
+    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
+    const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
+    int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
+    const int64_t stride = dim4 * 64;
+    for (int64_t i = 0; i < query_count; i += 8) {
+        int mq = (int)(query_count - i < 8 ? query_count - i : 8);
+        for (int64_t b = 0; b < block_count; b += 3) {
+            int nb = (int)(block_count - b < 3 ? block_count - b : 3);
+            stiles[mq - 1][nb - 1](packed + (first_block + b) * stride, dim4, queries + i * dim4 * 4, b * 16, valid, norms,
+                biases + i, limits + i, out_index + i * ldc, out_distance + i * ldc, ldc, out_count + i);
+        }
+    }
+}
+
+#define TILE(MQ, NB) \
+    VNNI static void tile_##MQ##_##NB(const uint8_t *b0, int64_t dim4, const int8_t *q, int32_t *out, int64_t ldo) { \
+        tile_vnni(b0, dim4, q, MQ, NB, out, ldo); \
+    }
+#define TILES(MQ) TILE(MQ, 1) TILE(MQ, 2) TILE(MQ, 3)
+TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
+
+typedef void (*tile_fn)(const uint8_t *, int64_t, const int8_t *, int32_t *, int64_t);
+#define ROW(MQ) {tile_##MQ##_1, tile_##MQ##_2, tile_##MQ##_3}
+static const tile_fn tiles[8][3] = {ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7), ROW(8)};
+
+static void dots_vnni(
+    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
+    const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
+    const int64_t stride = dim4 * 64;
+    for (int64_t i = 0; i < query_count; i += 8) {
+        int mq = (int)(query_count - i < 8 ? query_count - i : 8);
+        for (int64_t b = 0; b < block_count; b += 3) {
+            int nb = (int)(block_count - b < 3 ? block_count - b : 3);
+            tiles[mq - 1][nb - 1](packed + (first_block + b) * stride, dim4, queries + i * dim4 * 4, out + i * ldo + b * 16, ldo);
+        }
+    }
+}
+#endif
+
+static int force_portable = 0;
+
+void tangle_i8_force_portable(int on) { force_portable = on; }
+
+int tangle_i8_accelerated(void) {
+#if TANGLE_HAVE_X86
+    static int supported = -1;
+    if (supported < 0) {
+        __builtin_cpu_init();
+        supported = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") ? 1 : 0;
+    }
+    return supported && !force_portable;
+#else
+    return 0;
+#endif
+}
+
+void tangle_i8_dots(
+    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
+    const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
+#if TANGLE_HAVE_X86
+    if (tangle_i8_accelerated()) {
+        dots_vnni(packed, dim4, first_block, block_count, queries, query_count, out, ldo);
+        return;
+    }
+#endif
+    dots_portable(packed, dim4, first_block, block_count, queries, query_count, out, ldo);
+}
+
+void tangle_i8_candidates(
+    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
+    const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
+    int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
+    for (int64_t i = 0; i < query_count; i++) out_count[i] = 0;
+#if TANGLE_HAVE_X86
+    if (tangle_i8_accelerated()) {
+        candidates_vnni(packed, dim4, first_block, block_count, valid, queries, query_count, norms, biases, limits, out_index,
+            out_distance, ldc, out_count);
+        return;
+    }
+#endif
+    int32_t dots[TANGLE_I8_BLOCK];
+    for (int64_t i = 0; i < query_count; i++) {
+        for (int64_t b = 0; b < block_count; b++) {
+            dots_portable(packed, dim4, first_block + b, 1, queries + i * dim4 * 4, 1, dots, TANGLE_I8_BLOCK);
+            for (int p = 0; p < TANGLE_I8_BLOCK; p++) {
+                int64_t j = b * TANGLE_I8_BLOCK + p;
+                if (j >= valid) break;
+                int32_t d = biases[i] + norms[j] - 2 * dots[p];
+                if (d < limits[i]) {
+                    out_index[i * ldc + out_count[i]] = (int32_t)j;
+                    out_distance[i * ldc + out_count[i]] = d;
+                    out_count[i]++;
+                }
+            }
+        }
+    }
+}

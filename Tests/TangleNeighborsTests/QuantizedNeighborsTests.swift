@@ -1,0 +1,120 @@
+import CInt8Dot
+import Testing
+import TangleTensor
+@testable import TangleNeighbors
+
+@Suite(.serialized) struct QuantizedNeighborsTests {
+    /// Points and queries on the grid: the 8-bit search is then exact, so it must agree with a
+    /// brute-force search in doubles — indices (ties by index) and distances.
+    @Test(arguments: [37, 1]) func matchesBruteForceOnTheGrid(q: Int) {
+        var rng = SeededGenerator(seed: 5)
+        let (n, d, k) = (2300, 13, 11)
+        let step: Float = 1 / 64
+        let points = (0..<(n * d)).map { _ in Float(Int(rng.nextFloat(in: -101, 101))) * step }
+        let queries = (0..<(q * d)).map { _ in Float(Int(rng.nextFloat(in: -127, 127))) * step }
+        let index = points.withUnsafeBufferPointer { QuantizedNeighbors(quantizing: $0.baseAddress!, count: n, dimension: d, scale: step) }
+        let found = queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k, chunk: 160) }
+        for i in 0..<q {
+            var all: [(Int, Double)] = []
+            for j in 0..<n {
+                var s = 0.0
+                for t in 0..<d {
+                    let diff = Double(queries[i * d + t]) - Double(points[j * d + t])
+                    s += diff * diff
+                }
+                all.append((j, s))
+            }
+            all.sort { (a: (Int, Double), b: (Int, Double)) -> Bool in a.1 < b.1 || (a.1 == b.1 && a.0 < b.0) }
+            let exact = all.prefix(k)
+            #expect(found[i].map { $0.index } == exact.map { $0.0 })
+            for (f, e) in zip(found[i], exact) { #expect(abs(Double(f.distance) - e.1) < 1e-4 * max(1, e.1)) }
+        }
+    }
+
+    /// Off-grid data: rounding moves each distance by little, and a query beyond the grid keeps
+    /// the clipped part of its length.
+    @Test func roundingAndClipping() {
+        var rng = SeededGenerator(seed: 8)
+        let (n, d) = (500, 32)
+        let points = (0..<(n * d)).map { _ in rng.nextFloat(in: -1, 1) }
+        let index = points.withUnsafeBufferPointer { QuantizedNeighbors(quantizing: $0.baseAddress!, count: n, dimension: d) }
+        #expect(abs(index.scale - points.map(abs).max()! * 1.25 / 127) < 1e-7)
+        var query = (0..<d).map { _ in rng.nextFloat(in: -1, 1) }
+        func nearest(_ x: [Float]) -> (index: Int, distance: Float) {
+            x.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: 1, k: 1)[0][0] }
+        }
+        let exact = (0..<n).map { j in (0..<d).reduce(Float(0)) { $0 + (query[$1] - points[j * d + $1]) * (query[$1] - points[j * d + $1]) } }
+        let best = nearest(query)
+        #expect(abs(best.distance - exact.min()!) < 0.02 * exact.min()!)
+        // 40 units beyond the grid on one coordinate: the distance grows by about 40², not by ~1.25².
+        query[3] = 41
+        let far = nearest(query)
+        #expect(far.distance > 1500)
+    }
+
+    /// The VNNI kernel and the portable one compute the same integers, tile edges included.
+    @Test func kernelsAgree() {
+        guard tangle_i8_accelerated() == 1 else {
+            print("skipped: this processor has no AVX-512 VNNI; only the portable kernel runs")
+            return
+        }
+        var rng = SeededGenerator(seed: 9)
+        for (n, d, m) in [(16 * 7 + 5, 61, 11), (48, 4, 8), (16, 1, 1), (160, 300, 3)] {
+            let rows = (0..<(n * d)).map { _ in Int8(Int(rng.nextFloat(in: -127, 127))) }
+            let bytes = Int(tangle_i8_packed_bytes(Int64(n), Int64(d)))
+            var packed = [UInt8](repeating: 0, count: bytes)
+            rows.withUnsafeBufferPointer { r in packed.withUnsafeMutableBufferPointer { tangle_i8_pack(r.baseAddress!, Int64(n), Int64(d), $0.baseAddress!) } }
+            let groups = (d + 3) / 4
+            var queries = [Int8](repeating: 0, count: m * groups * 4)
+            for i in 0..<m { for t in 0..<d { queries[i * groups * 4 + t] = Int8(Int(rng.nextFloat(in: -127, 127))) } }
+            let blocks = (n + 15) / 16
+            func dots(portable: Bool) -> [Int32] {
+                tangle_i8_force_portable(portable ? 1 : 0)
+                defer { tangle_i8_force_portable(0) }
+                var out = [Int32](repeating: 0, count: m * blocks * 16)
+                tangle_i8_dots(packed, Int64(groups), 0, Int64(blocks), queries, Int64(m), &out, Int64(blocks * 16))
+                return out
+            }
+            let fast = dots(portable: false), slow = dots(portable: true)
+            #expect(fast == slow)
+            // The fused selection: the same candidates (as sets) from both kernels, and exactly those
+            // below each limit.
+            let norms = (0..<n).map { _ in Int32(Int(rng.nextFloat(in: 0, 100_000))) }
+            let biases = (0..<m).map { _ in Int32(Int(rng.nextFloat(in: 0, 100_000))) }
+            let valid = n - 3
+            // Each query's limit: the median of its distances, so about half are selected.
+            let limits = (0..<m).map { i in
+                (0..<valid).map { biases[i] + norms[$0] - 2 * slow[i * blocks * 16 + $0] }.sorted()[valid / 2]
+            }
+            func select(portable: Bool) -> [Set<[Int32]>] {
+                tangle_i8_force_portable(portable ? 1 : 0)
+                defer { tangle_i8_force_portable(0) }
+                let ldc = blocks * 16
+                var index = [Int32](repeating: -1, count: m * ldc), dist = index
+                var count = [Int64](repeating: 0, count: m)
+                tangle_i8_candidates(
+                    packed, Int64(groups), 0, Int64(blocks), Int64(valid), queries, Int64(m), norms, biases, limits, &index, &dist,
+                    Int64(ldc), &count)
+                return (0..<m).map { i in Set((0..<Int(count[i])).map { [index[i * ldc + $0], dist[i * ldc + $0]] }) }
+            }
+            let selectedFast = select(portable: false), selectedSlow = select(portable: true)
+            #expect(selectedFast == selectedSlow)
+            let total = selectedSlow.reduce(0) { $0 + $1.count }
+            #expect(total > 0 && total < m * valid, "the limits select some points, not none or all")
+            for i in 0..<m {
+                let expected = Set((0..<valid).compactMap { j -> [Int32]? in
+                    let d = biases[i] + norms[j] - 2 * slow[i * blocks * 16 + j]
+                    return d < limits[i] ? [Int32(j), d] : nil
+                })
+                #expect(selectedSlow[i] == expected)
+            }
+            // And the portable one is the plain sum (stored values are offset by 128).
+            for i in 0..<m {
+                for j in 0..<n {
+                    let expected = (0..<d).reduce(0) { $0 + (Int(rows[j * d + $1]) + 128) * Int(queries[i * groups * 4 + $1]) }
+                    #expect(Int(slow[i * blocks * 16 + j]) == expected)
+                }
+            }
+        }
+    }
+}
