@@ -85,7 +85,7 @@ VNNI __attribute__((always_inline)) static inline void tile_select_vnni(
     const int64_t stride = dim4 * 64;
     const int64_t qstride = dim4 * 4;
     for (int64_t g = 0; g < dim4; g++) {
-        __m512i d[3];
+        __m512i d[6];
         for (int r = 0; r < NB; r++) d[r] = _mm512_loadu_si512((const void *)(block0 + r * stride + g * 64));
         for (int i = 0; i < MQ; i++) {
             int32_t word;
@@ -119,7 +119,7 @@ VNNI __attribute__((always_inline)) static inline void tile_select_vnni(
         tile_select_vnni(b0, dim4, q, MQ, NB, j0, valid, norms, biases, limits, oi, od, ldc, count); \
     }
 #define STILES(MQ) STILE(MQ, 1) STILE(MQ, 2) STILE(MQ, 3)
-STILES(1) STILES(2) STILES(3) STILES(4) STILES(5) STILES(6) STILES(7) STILES(8)
+STILE(1, 6) STILES(1) STILES(2) STILES(3) STILES(4) STILES(5) STILES(6) STILES(7) STILES(8)
 typedef void (*stile_fn)(const uint8_t *, int64_t, const int8_t *, int64_t, int64_t, const int32_t *, const int32_t *, const int32_t *,
     int32_t *, int32_t *, int64_t, int64_t *);
 #define SROW(MQ) {stile_##MQ##_1, stile_##MQ##_2, stile_##MQ##_3}
@@ -130,6 +130,19 @@ static void candidates_vnni(
     const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
     int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
     const int64_t stride = dim4 * 64;
+    if (query_count == 1) {
+        /* One query streams the points: six blocks at a time keep more loads in flight. */
+        int64_t b = 0;
+        for (; b + 6 <= block_count; b += 6)
+            stile_1_6(packed + (first_block + b) * stride, dim4, queries, b * 16, valid, norms, biases, limits, out_index, out_distance, ldc,
+                out_count);
+        for (; b < block_count; b += 3) {
+            int nb = (int)(block_count - b < 3 ? block_count - b : 3);
+            stiles[0][nb - 1](packed + (first_block + b) * stride, dim4, queries, b * 16, valid, norms, biases, limits, out_index, out_distance,
+                ldc, out_count);
+        }
+        return;
+    }
     for (int64_t i = 0; i < query_count; i += 8) {
         int mq = (int)(query_count - i < 8 ? query_count - i : 8);
         for (int64_t b = 0; b < block_count; b += 3) {

@@ -235,14 +235,18 @@ final class TopKHeaps: @unchecked Sendable {
     }
 }
 
-/// Row-wise L2 normalisation (an all-zero row stays zero).
+/// Row-wise L2 normalisation (an all-zero row stays zero); large inputs are split over the workers.
 public func l2Normalize(_ x: UnsafeMutablePointer<Float>, rows: Int, dimension: Int) {
-    for i in 0..<rows {
-        let r = x + i * dimension
-        var s: Float = 0
-        for j in 0..<dimension { s += r[j] * r[j] }
-        guard s > 0 else { continue }
-        let inv = 1 / s.squareRoot()
-        for j in 0..<dimension { r[j] *= inv }
+    let parts = Parallel.split(rows, into: rows * dimension >= 1 << 16 ? Parallel.workerCount : 1)
+    let base = SharedPointer(x)
+    Parallel.run(parts.count) { p in
+        for i in parts[p] {
+            let r = base.base + i * dimension
+            var s: Float = 0
+            for j in 0..<dimension { s += r[j] * r[j] }
+            guard s > 0 else { continue }
+            let inv = 1 / s.squareRoot()
+            for j in 0..<dimension { r[j] *= inv }
+        }
     }
 }

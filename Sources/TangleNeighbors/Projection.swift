@@ -91,44 +91,65 @@ public struct Projection: Sendable {
 
     /// Projects `count` rows of `x` into `out` (`[count, outputDimension]`).
     public func apply(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
-        guard n > 0 else { return }
-        let d = inputDimension, r = outputDimension
-        let centred = FloatBuffer(count: n * d)
-        mean.withUnsafeBufferPointer { m in
-            for i in 0..<n { for j in 0..<d { centred[i * d + j] = x[i * d + j] - m[j] } }
-        }
-        components.withUnsafeBufferPointer { w in
-            if n == 1 {
-                // One row: a matrix-vector product reads the components once, without GEMM's packing.
-                BLAS.gemv(transA: true, m: d, n: r, a: w.baseAddress!, lda: r, x: centred.pointer, y: out)
-            } else {
-                BLAS.gemm(m: n, n: r, k: d, a: centred.pointer, lda: d, b: w.baseAddress!, ldb: r, c: out, ldc: r)
-            }
-        }
+        project(x, count: n, into: out, residual: false)
     }
 
     /// Projects `count` rows like ``apply(_:count:into:)`` and appends one coordinate: the length
     /// of what the projection drops, `r = sqrt(max(0, ‖x − mean‖² − ‖projection‖²))`. Rows of
     /// `out` are `outputDimension + 1` wide.
     public func applyWithResidual(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) {
+        project(x, count: n, into: out, residual: true)
+    }
+
+    /// Rows split over the workers (one GEMM each); a single row is a matrix-vector product, which
+    /// reads the components once without GEMM's packing, its columns split over the workers.
+    private func project(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>, residual: Bool) {
         guard n > 0 else { return }
-        let d = inputDimension, r = outputDimension
-        let projected = FloatBuffer(count: n * r)
-        apply(x, count: n, into: projected.pointer)
+        let d = inputDimension, r = outputDimension, width = r + (residual ? 1 : 0)
+        let centred = FloatBuffer(count: n * d)
+        let projected = residual ? FloatBuffer(count: n * r) : nil
+        let input = SharedPointer(UnsafeMutablePointer(mutating: x)), output = SharedPointer(out)
+        let target = SharedPointer(projected?.pointer ?? out)
+        let parts = Parallel.split(n, into: n >= 64 ? Parallel.workerCount : 1)
         mean.withUnsafeBufferPointer { m in
-            for i in 0..<n {
-                var total: Float = 0
-                for j in 0..<d {
-                    let c = x[i * d + j] - m[j]
-                    total += c * c
+            components.withUnsafeBufferPointer { w in
+                let m = SharedPointer(UnsafeMutablePointer(mutating: m.baseAddress!))
+                let w = SharedPointer(UnsafeMutablePointer(mutating: w.baseAddress!))
+                Parallel.run(parts.count) { p in
+                    let rows = parts[p]
+                    guard !rows.isEmpty else { return }
+                    let c = centred.pointer + rows.lowerBound * d, y = target.base + rows.lowerBound * r
+                    for i in 0..<rows.count { for j in 0..<d { c[i * d + j] = input.base[(rows.lowerBound + i) * d + j] - m.base[j] } }
+                    if rows.count == 1 {
+                        // One row (one query): the components' columns split over the workers, so
+                        // both cores stream the matrix.
+                        let columns = Parallel.split(r, into: Parallel.workerCount)
+                        let row = SharedPointer(c), result = SharedPointer(y)
+                        Parallel.run(columns.count) { k in
+                            let cols = columns[k]
+                            guard !cols.isEmpty else { return }
+                            BLAS.gemv(
+                                transA: true, m: d, n: cols.count, a: w.base + cols.lowerBound, lda: r, x: row.base,
+                                y: result.base + cols.lowerBound)
+                        }
+                    } else {
+                        BLAS.gemm(m: rows.count, n: r, k: d, a: c, lda: d, b: w.base, ldb: r, c: y, ldc: r)
+                    }
+                    guard residual else { return }
+                    // The residual coordinate: sqrt(max(0, ‖x − mean‖² − ‖projection‖²)).
+                    for i in 0..<rows.count {
+                        var total: Float = 0
+                        for j in 0..<d { total += c[i * d + j] * c[i * d + j] }
+                        var kept: Float = 0
+                        let o = output.base + (rows.lowerBound + i) * width
+                        for j in 0..<r {
+                            let v = y[i * r + j]
+                            kept += v * v
+                            o[j] = v
+                        }
+                        o[r] = max(total - kept, 0).squareRoot()
+                    }
                 }
-                var kept: Float = 0
-                for j in 0..<r {
-                    let v = projected[i * r + j]
-                    kept += v * v
-                    out[i * (r + 1) + j] = v
-                }
-                out[i * (r + 1) + r] = max(total - kept, 0).squareRoot()
             }
         }
     }

@@ -59,7 +59,7 @@ import TangleTensor
             return
         }
         var rng = SeededGenerator(seed: 9)
-        for (n, d, m) in [(16 * 7 + 5, 61, 11), (48, 4, 8), (16, 1, 1), (160, 300, 3)] {
+        for (n, d, m) in [(16 * 7 + 5, 61, 11), (48, 4, 8), (16, 1, 1), (160, 300, 3), (16 * 13 + 7, 37, 1)] {
             let rows = (0..<(n * d)).map { _ in Int8(Int(rng.nextFloat(in: -127, 127))) }
             let bytes = Int(tangle_i8_packed_bytes(Int64(n), Int64(d)))
             var packed = [UInt8](repeating: 0, count: bytes)
