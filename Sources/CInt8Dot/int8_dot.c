@@ -1,4 +1,5 @@
 #include "int8_dot.h"
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -134,11 +135,11 @@ static void candidates_vnni(
         /* One query streams the points: six blocks at a time keep more loads in flight. */
         int64_t b = 0;
         for (; b + 6 <= block_count; b += 6)
-            stile_1_6(packed + (first_block + b) * stride, dim4, queries, b * 16, valid, norms, biases, limits, out_index, out_distance, ldc,
+            stile_1_6(packed + (first_block + b) * stride, dim4, queries, (first_block + b) * 16, valid, norms, biases, limits, out_index, out_distance, ldc,
                 out_count);
         for (; b < block_count; b += 3) {
             int nb = (int)(block_count - b < 3 ? block_count - b : 3);
-            stiles[0][nb - 1](packed + (first_block + b) * stride, dim4, queries, b * 16, valid, norms, biases, limits, out_index, out_distance,
+            stiles[0][nb - 1](packed + (first_block + b) * stride, dim4, queries, (first_block + b) * 16, valid, norms, biases, limits, out_index, out_distance,
                 ldc, out_count);
         }
         return;
@@ -147,7 +148,7 @@ static void candidates_vnni(
         int mq = (int)(query_count - i < 8 ? query_count - i : 8);
         for (int64_t b = 0; b < block_count; b += 3) {
             int nb = (int)(block_count - b < 3 ? block_count - b : 3);
-            stiles[mq - 1][nb - 1](packed + (first_block + b) * stride, dim4, queries + i * dim4 * 4, b * 16, valid, norms,
+            stiles[mq - 1][nb - 1](packed + (first_block + b) * stride, dim4, queries + i * dim4 * 4, (first_block + b) * 16, valid, norms,
                 biases + i, limits + i, out_index + i * ldc, out_distance + i * ldc, ldc, out_count + i);
         }
     }
@@ -211,7 +212,6 @@ void tangle_i8_candidates(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
     const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
     int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
-    for (int64_t i = 0; i < query_count; i++) out_count[i] = 0;
 #if TANGLE_HAVE_X86
     if (tangle_i8_accelerated()) {
         candidates_vnni(packed, dim4, first_block, block_count, valid, queries, query_count, norms, biases, limits, out_index,
@@ -224,7 +224,7 @@ void tangle_i8_candidates(
         for (int64_t b = 0; b < block_count; b++) {
             dots_portable(packed, dim4, first_block + b, 1, queries + i * dim4 * 4, 1, dots, TANGLE_I8_BLOCK);
             for (int p = 0; p < TANGLE_I8_BLOCK; p++) {
-                int64_t j = b * TANGLE_I8_BLOCK + p;
+                int64_t j = (first_block + b) * TANGLE_I8_BLOCK + p;
                 if (j >= valid) break;
                 int32_t d = biases[i] + norms[j] - 2 * dots[p];
                 if (d < limits[i]) {
@@ -235,4 +235,59 @@ void tangle_i8_candidates(
             }
         }
     }
+}
+
+/* Keys order candidates by distance, then index. */
+static inline uint64_t key_of(int32_t distance, int32_t index) { return ((uint64_t)(uint32_t)distance << 32) | (uint32_t)index; }
+
+static void swap_keys(uint64_t *a, uint64_t *b) {
+    uint64_t t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Moves the k smallest keys to the front (deterministic quickselect, median of three). */
+static void select_smallest(uint64_t *keys, int64_t n, int64_t k) {
+    int64_t lo = 0, hi = n - 1;
+    while (hi > lo) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (keys[mid] < keys[lo]) swap_keys(&keys[mid], &keys[lo]);
+        if (keys[hi] < keys[lo]) swap_keys(&keys[hi], &keys[lo]);
+        if (keys[hi] < keys[mid]) swap_keys(&keys[hi], &keys[mid]);
+        uint64_t pivot = keys[mid];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (keys[i] < pivot) i++;
+            while (keys[j] > pivot) j--;
+            if (i <= j) {
+                swap_keys(&keys[i], &keys[j]);
+                i++;
+                j--;
+            }
+        }
+        if (k - 1 <= j) hi = j;
+        else if (k - 1 >= i) lo = i;
+        else break;
+    }
+}
+
+static int compare_keys(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch) {
+    int64_t n = *count;
+    for (int64_t t = 0; t < n; t++) scratch[t] = key_of(distance[t], index[t]);
+    int64_t kept = n < k ? n : k;
+    if (n > k) select_smallest(scratch, n, k);
+    if (sorted) qsort(scratch, (size_t)kept, sizeof(uint64_t), compare_keys);
+    int32_t worst = 0;
+    for (int64_t t = 0; t < kept; t++) {
+        index[t] = (int32_t)(uint32_t)scratch[t];
+        distance[t] = (int32_t)(scratch[t] >> 32);
+        if (distance[t] > worst) worst = distance[t];
+    }
+    *count = kept;
+    return kept < k ? INT32_MAX : worst;
 }

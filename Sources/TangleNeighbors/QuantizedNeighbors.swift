@@ -126,54 +126,81 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         }
         let blocks = (count + block - 1) / block
         let parts = Parallel.split(blocks, into: min(Parallel.workerCount, max(1, count / 1024)))
-        let heaps = parts.map { _ in TopKHeaps(queries: m, k: k) }
+        // Each worker keeps, per query, a list of candidates: the kernel appends those closer than
+        // the query's bound, and a list longer than 2k is cut back to its k best, which tightens the
+        // bound. Lists have room for 2k plus one chunk.
+        let room = 2 * k + chunk
+        let lists = parts.map { _ in CandidateLists(queries: m, room: room) }
         let shared = SharedPointer(q)
         let bias = biases, pn = norms
         let data = SharedPointer(UnsafeMutablePointer(mutating: packed)), count = count, groups = Int64(groups)
         Parallel.run(parts.count) { w in
-            let part = parts[w], heap = heaps[w]
+            let part = parts[w], list = lists[w]
             let tile = 8
-            let candidates = UnsafeMutablePointer<Int32>.allocate(capacity: tile * chunk)
-            let distances = UnsafeMutablePointer<Int32>.allocate(capacity: tile * chunk)
-            defer {
-                candidates.deallocate()
-                distances.deallocate()
-            }
-            var limits = [Int32](repeating: 0, count: tile)
-            var found = [Int64](repeating: 0, count: tile)
+            let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: room)
+            defer { scratch.deallocate() }
             pn.withUnsafeBufferPointer { pn in
-                var b0 = part.lowerBound
-                while b0 < part.upperBound {
-                    let nb = min(chunk / block, part.upperBound - b0)
-                    let first = b0 * block
-                    let valid = min(nb * block, count - first)
-                    var q0 = 0
-                    while q0 < m {
-                        let mq = min(tile, m - q0)
-                        // Only points closer than a query's current k-th can enter its heap.
-                        for i in 0..<mq { limits[i] = heap.worst(query: q0 + i).map { Int32(min($0, Float(Int32.max / 2))) } ?? Int32.max }
-                        bias.withUnsafeBufferPointer { b in
+                bias.withUnsafeBufferPointer { b in
+                    var b0 = part.lowerBound
+                    while b0 < part.upperBound {
+                        let nb = min(chunk / block, part.upperBound - b0)
+                        var q0 = 0
+                        while q0 < m {
+                            let mq = min(tile, m - q0)
                             tangle_i8_candidates(
-                                data.base, groups, Int64(b0), Int64(nb), Int64(valid), shared.base + q0 * stride, Int64(mq),
-                                pn.baseAddress! + first, b.baseAddress! + q0, limits, candidates, distances, Int64(chunk), &found)
-                        }
-                        for i in 0..<mq {
-                            for c in 0..<Int(found[i]) {
-                                heap.push(query: q0 + i, distance: Float(distances[i * chunk + c]), index: first + Int(candidates[i * chunk + c]))
+                                data.base, groups, Int64(b0), Int64(nb), Int64(count), shared.base + q0 * stride, Int64(mq),
+                                pn.baseAddress!, b.baseAddress! + q0, list.limits + q0, list.index + q0 * room, list.distance + q0 * room,
+                                Int64(room), list.counts + q0)
+                            for i in q0..<(q0 + mq) where list.counts[i] > 2 * k {
+                                list.limits[i] = tangle_topk_compact(
+                                    list.index + i * room, list.distance + i * room, list.counts + i, Int64(k), 0, scratch)
                             }
+                            q0 += mq
                         }
-                        q0 += mq
+                        b0 += nb
                     }
-                    b0 += nb
+                    for i in 0..<m {
+                        _ = tangle_topk_compact(list.index + i * room, list.distance + i * room, list.counts + i, Int64(k), 1, scratch)
+                    }
                 }
             }
         }
-        var result = TopKHeaps.merge(heaps, queries: m, k: k, scale: scale * scale)
-        for i in 0..<m where clippedLengths[i] > 0 {
-            let extra = clippedLengths[i] * scale * scale
-            result[i] = result[i].map { (index: $0.index, distance: $0.distance + extra) }
+        // Merge the workers' lists; distances back from grid units, plus any clipped length.
+        let step2 = scale * scale
+        return (0..<m).map { i in
+            var all: [(index: Int, distance: Int32)] = []
+            all.reserveCapacity(k * lists.count)
+            for l in lists {
+                for c in 0..<Int(l.counts[i]) { all.append((Int(l.index[i * room + c]), l.distance[i * room + c])) }
+            }
+            if lists.count > 1 { all.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) } }
+            let extra = clippedLengths[i] * step2
+            return all.prefix(k).map { (index: $0.index, distance: Float($0.distance) * step2 + extra) }
         }
-        return result
+    }
+}
+
+/// Per query, a bounded list of candidate `(index, distance)` pairs and the bound new ones must beat.
+final class CandidateLists: @unchecked Sendable {
+    let index: UnsafeMutablePointer<Int32>
+    let distance: UnsafeMutablePointer<Int32>
+    let counts: UnsafeMutablePointer<Int64>
+    let limits: UnsafeMutablePointer<Int32>
+
+    init(queries: Int, room: Int) {
+        index = .allocate(capacity: queries * room)
+        distance = .allocate(capacity: queries * room)
+        counts = .allocate(capacity: queries)
+        counts.initialize(repeating: 0, count: queries)
+        limits = .allocate(capacity: queries)
+        limits.initialize(repeating: Int32.max, count: queries)
+    }
+
+    deinit {
+        index.deallocate()
+        distance.deallocate()
+        counts.deallocate()
+        limits.deallocate()
     }
 }
 

@@ -39,6 +39,17 @@ import TangleTensor
         let again = one.scores(x.pointer + 50 * 36, count: 50)
         #expect(again.map(\.labelCounts) == s.map(\.labelCounts))
         #expect(again.map(\.dknn) == s.map(\.dknn))
+        // Room for the batch and its squeezed copies: one forward pass for all three gives the same scores.
+        let together = try Detector(network: net, index: index, k: 10, kDistance: 5, batch: 150)
+        together.conformal = detector.conformal
+        let joint = together.scores(x.pointer + 50 * 36, count: 50)
+        #expect(joint.map(\.prediction) == s.map(\.prediction))
+        #expect(joint.map(\.labelCounts) == s.map(\.labelCounts))
+        for (a, b) in zip(joint, s) {
+            #expect(abs(a.squeeze - b.squeeze) < 1e-5)
+            #expect(abs(a.probability - b.probability) < 1e-6)
+        }
+        #expect(s.contains { $0.squeeze > 0 }, "squeezing changes some softmaxes")
     }
 
     @Test func gaussianScoreIsTheMahalanobisDistance() {

@@ -25,15 +25,21 @@ void tangle_i8_dots(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
     const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo);
 
-/// The dot products and the top-k candidate selection in one pass, for `block_count` blocks from
-/// `first_block` (points `first_block * 16 + j`): for query `i`, `d_ij = biases[i] + norms[j] - 2 * dot_ij`
-/// (`norms` indexed from the first point of `first_block`; points past `valid` are skipped), and
-/// every `j` with `d_ij < limits[i]` is appended to query `i`'s lists `out_index + i * ldc`,
-/// `out_distance + i * ldc`; `out_count[i]` says how many. The order within a list is unspecified.
+/// The dot products and the top-k candidate test in one pass, for `block_count` blocks from
+/// `first_block`: for query `i` and point `j` (a global point index), `d_ij = biases[i] + norms[j] -
+/// 2 * dot_ij`; points at or past `valid` are skipped. Every `j` with `d_ij < limits[i]` is appended to
+/// query `i`'s lists at `out_index + i * ldc + out_count[i]` (and `out_distance`), and `out_count[i]`
+/// grows by how many; the caller sets the counts and leaves room. Order within a list is unspecified.
 void tangle_i8_candidates(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
     const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
     int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count);
+
+/// Keeps the `k` smallest of `*count` candidates by (distance, index) at the front of `index` and
+/// `distance` (ascending when `sorted`), sets `*count` to how many remain, and returns the largest
+/// kept distance — the bound a later point (with a larger index) must beat — or INT32_MAX while
+/// fewer than `k` are kept. `scratch` holds `*count` values.
+int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch);
 
 /// 1 when the AVX-512 VNNI kernel is in use, 0 for the portable one.
 int tangle_i8_accelerated(void);
