@@ -155,7 +155,7 @@ public final class NeighborIndex: @unchecked Sendable {
             }
             for (w, l) in wide.enumerated() {
                 l2Normalize(buffers[w].pointer, rows: sample.count, dimension: dims[l])
-                projections[l] = Projection.pca(
+                projections[l] = try Projection.pca(
                     buffers[w].pointer, count: sample.count, dimension: dims[l], keep: settings.maxDimension, seed: settings.seed)
             }
         }

@@ -3,8 +3,8 @@ import TangleTensor
 /// A linear projection `y = (x − mean) · W` from `inputDimension` to `outputDimension` features.
 ///
 /// Made by principal component analysis through randomized subspace iteration (Halko, Martinsson
-/// & Tropp 2011): a Gaussian sketch, power iterations re-orthonormalised by Cholesky QR, and a
-/// Jacobi eigen-decomposition of the small projected covariance. The components come out ordered
+/// & Tropp 2011): a Gaussian sketch, power iterations re-orthonormalised by Householder QR, and an
+/// eigen-decomposition of the small projected covariance (both by LAPACK). The components come out ordered
 /// by explained variance.
 public struct Projection: Sendable {
     /// Features in.
@@ -34,6 +34,7 @@ public struct Projection: Sendable {
     public var explainedVariance: Double { totalVariance > 0 ? variances.reduce(0, +) / totalVariance : 1 }
 
     /// Fits the top `dimension` principal components of `count` rows of `x`.
+    /// - Throws: ``SymmetricEigen/Failure`` when LAPACK fails (the data holds NaN or infinities).
     ///
     /// - Parameters:
     ///   - oversampling: extra sketch columns (better accuracy for the last kept components).
@@ -41,7 +42,7 @@ public struct Projection: Sendable {
     public static func pca(
         _ x: UnsafePointer<Float>, count n: Int, dimension d: Int, keep r: Int, oversampling: Int = 16,
         iterations: Int = 3, seed: UInt64 = 7
-    ) -> Projection {
+    ) throws -> Projection {
         let r = min(r, d, n)
         let k = min(r + oversampling, d, n)
         // Centre.
@@ -63,17 +64,17 @@ public struct Projection: Sendable {
         let q = FloatBuffer(count: d * k)
         for i in 0..<(d * k) { q[i] = rng.nextNormal() }
         let xq = FloatBuffer(count: n * k)
-        orthonormalize(q, rows: d, columns: k)
+        try Orthonormal.columns(q.pointer, rows: d, columns: k)
         for _ in 0..<iterations {
             BLAS.gemm(m: n, n: k, k: d, a: xc.pointer, lda: d, b: q.pointer, ldb: k, c: xq.pointer, ldc: k)
             BLAS.gemm(transA: true, m: d, n: k, k: n, a: xc.pointer, lda: d, b: xq.pointer, ldb: k, c: q.pointer, ldc: k)
-            orthonormalize(q, rows: d, columns: k)
+            try Orthonormal.columns(q.pointer, rows: d, columns: k)
         }
         // Small covariance B = (Xc Q)ᵀ (Xc Q) / n, and its eigenvectors.
         BLAS.gemm(m: n, n: k, k: d, a: xc.pointer, lda: d, b: q.pointer, ldb: k, c: xq.pointer, ldc: k)
         let b = FloatBuffer(count: k * k)
         BLAS.gemm(transA: true, m: k, n: k, k: n, alpha: 1 / Float(n), a: xq.pointer, lda: k, b: xq.pointer, ldb: k, c: b.pointer, ldc: k)
-        let (values, vectors) = jacobiEigen(b.array.map(Double.init), size: k)
+        let (values, vectors) = try SymmetricEigen.decompose(b.array.map(Double.init), size: k)
         let order = (0..<k).sorted { values[$0] > values[$1] }.prefix(r)
         // Components = Q · V[:, order].
         var v = [Float](repeating: 0, count: k * r)
@@ -152,80 +153,5 @@ public struct Projection: Sendable {
                 }
             }
         }
-    }
-
-    /// Makes the columns of a `rows x columns` matrix orthonormal: Gram–Schmidt with a second
-    /// pass for stability; a column that collapses (the data has lower rank than the sketch) is
-    /// replaced by a fresh random direction.
-    static func orthonormalize(_ a: FloatBuffer, rows d: Int, columns k: Int) {
-        // Work on the transpose so that every column is contiguous, in Double.
-        var t = [Double](repeating: 0, count: k * d)
-        for r in 0..<d { for c in 0..<k { t[c * d + r] = Double(a[r * k + c]) } }
-        var rng = SeededGenerator(seed: UInt64(d * 31 + k))
-        t.withUnsafeMutableBufferPointer { tp in
-            let base = tp.baseAddress!
-            for c in 0..<k {
-                let col = base + c * d
-                var attempts = 0
-                while true {
-                    let before = (0..<d).reduce(0.0) { $0 + col[$1] * col[$1] }
-                    for _ in 0..<2 {
-                        for p in 0..<c {
-                            let other = base + p * d
-                            var dot = 0.0
-                            for r in 0..<d { dot += col[r] * other[r] }
-                            for r in 0..<d { col[r] -= dot * other[r] }
-                        }
-                    }
-                    let norm = (0..<d).reduce(0.0) { $0 + col[$1] * col[$1] }.squareRoot()
-                    if norm > 1e-6 * max(before.squareRoot(), 1e-30) && norm > 1e-30 {
-                        for r in 0..<d { col[r] /= norm }
-                        break
-                    }
-                    attempts += 1
-                    precondition(attempts < 10, "cannot orthonormalise the sketch")
-                    for r in 0..<d { col[r] = Double(rng.nextNormal()) }
-                }
-            }
-        }
-        for r in 0..<d { for c in 0..<k { a[r * k + c] = Float(t[c * d + r]) } }
-    }
-
-    /// Eigen-decomposition of a symmetric `size x size` matrix by cyclic Jacobi rotations.
-    /// - Returns: eigenvalues and eigenvectors (column `e` of the row-major matrix is vector `e`).
-    static func jacobiEigen(_ matrix: [Double], size n: Int, sweeps: Int = 30) -> ([Double], [Double]) {
-        var a = matrix
-        var v = [Double](repeating: 0, count: n * n)
-        for i in 0..<n { v[i * n + i] = 1 }
-        for _ in 0..<sweeps {
-            var off = 0.0
-            for i in 0..<n { for j in (i + 1)..<n { off += a[i * n + j] * a[i * n + j] } }
-            if off < 1e-22 { break }
-            for p in 0..<n {
-                for q in (p + 1)..<n {
-                    let apq = a[p * n + q]
-                    if abs(apq) < 1e-300 { continue }
-                    let theta = (a[q * n + q] - a[p * n + p]) / (2 * apq)
-                    let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for r in 0..<n {
-                        let arp = a[r * n + p], arq = a[r * n + q]
-                        a[r * n + p] = c * arp - s * arq
-                        a[r * n + q] = s * arp + c * arq
-                    }
-                    for r in 0..<n {
-                        let apr = a[p * n + r], aqr = a[q * n + r]
-                        a[p * n + r] = c * apr - s * aqr
-                        a[q * n + r] = s * apr + c * aqr
-                    }
-                    for r in 0..<n {
-                        let vrp = v[r * n + p], vrq = v[r * n + q]
-                        v[r * n + p] = c * vrp - s * vrq
-                        v[r * n + q] = s * vrp + c * vrq
-                    }
-                }
-            }
-        }
-        return ((0..<n).map { a[$0 * n + $0] }, v)
     }
 }
