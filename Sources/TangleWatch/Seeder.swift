@@ -6,8 +6,9 @@ import TangleNetwork
 import TangleTensor
 
 /// Sample images for a first start, so a new user sees every verdict at once: Fashion-MNIST test
-/// images, inverted ones (1 − pixel, unlike the training data) and FGSM attacks (eps 0.1) made with
-/// the model's own network. Each is written under a temporary name in the root and renamed into the
+/// images, inverted ones (dark on light, as product photos are: the preprocessing's polarity check
+/// turns them back, so they are judged like the originals), pixel-shuffled ones (no object left:
+/// outliers) and FGSM attacks (eps 0.1) made with the model's own network. Each is written under a temporary name in the root and renamed into the
 /// inbox, so the watcher never sees half a file.
 public enum Seeder {
     /// Writes the samples into `layout.inbox`.
@@ -16,24 +17,31 @@ public enum Seeder {
     ///   - network: the model's network (for the attacks).
     ///   - classNames: the class names (in file names).
     ///   - dataDirectory: the Fashion-MNIST folder.
-    ///   - plain: how many test images; `inverted` and `attacked` likewise.
+    ///   - plain: how many test images; `inverted`, `shuffled` and `attacked` likewise.
     /// - Returns: the names written.
     /// - Throws: data, image and file errors.
     public static func seed(
-        _ layout: WatchLayout, network: Network, classNames: [String], dataDirectory: String, plain: Int = 6, inverted: Int = 3,
-        attacked: Int = 3
+        _ layout: WatchLayout, network: Network, classNames: [String], dataDirectory: String, plain: Int = 4, inverted: Int = 2,
+        shuffled: Int = 3, attacked: Int = 3
     ) throws -> [String] {
         let test = try FashionMNIST(directory: dataDirectory).test()
         let size = network.inputShape.size
         let (h, w) = (network.inputShape.height, network.inputShape.width)
-        let n = plain + inverted + attacked
+        let n = plain + inverted + shuffled + attacked
         let x = FloatBuffer(count: n * size)
         test.copyImages(0..<n, into: x.pointer)
         let labels = Array(test.labels[0..<n])
         // Inverted: 1 − pixel.
         for i in plain..<(plain + inverted) { for j in 0..<size { x[i * size + j] = 1 - x[i * size + j] } }
+        // Shuffled: the same pixels in a seeded random order.
+        var rng = SeededGenerator(seed: 12)
+        for i in (plain + inverted)..<(plain + inverted + shuffled) {
+            let order = rng.permutation(size)
+            let original = (0..<size).map { x[i * size + $0] }
+            for j in 0..<size { x[i * size + j] = original[order[j]] }
+        }
         // FGSM at eps 0.1 on the model's own gradient.
-        let first = plain + inverted
+        let first = plain + inverted + shuffled
         let attack = Attack(method: .fgsm, eps: 0.1)
         let workspace = Workspace(network: network, capacity: attacked, trainable: true, inputGradient: true)
         labels.withUnsafeBufferPointer {
@@ -43,7 +51,7 @@ public enum Seeder {
         for i in 0..<n {
             let pixels = (0..<size).map { UInt8(min(max((x[i * size + $0] * 255).rounded(), 0), 255)) }
             let label = Int(labels[i]) < classNames.count ? classNames[Int(labels[i])] : "class\(labels[i])"
-            let kind = i < plain ? "test" : (i < first ? "inverted" : "fgsm-0.1")
+            let kind = i < plain ? "test" : i < plain + inverted ? "inverted" : i < first ? "shuffled" : "fgsm-0.1"
             let clean = label.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "-")
             let name = String(format: "sample-%02d-%@-%@.png", i + 1, kind, clean)
             let temporary = layout.path(".seed-\(name).tmp")

@@ -120,7 +120,7 @@ public final class Watcher: @unchecked Sendable {
             let names = try Seeder.seed(
                 layout, network: judge.setup.network, classNames: judge.setup.card.classNames, dataDirectory: judge.setup.dataDirectory)
             logger.info(
-                "first start: seeded the inbox with \(names.count) sample images (6 Fashion-MNIST test images, 3 inverted, 3 FGSM eps 0.1); pass --no-seed to skip")
+                "first start: seeded the inbox with \(names.count) sample images (4 Fashion-MNIST test images, 2 inverted, 3 pixel-shuffled, 3 FGSM eps 0.1); pass --no-seed to skip")
         } catch {
             logger.warning("could not seed the inbox with samples", metadata: ["error": "\(error)"])
         }
