@@ -30,7 +30,11 @@ void tangle_i8_pack(const int8_t *points, int64_t count, int64_t dim, uint8_t *p
     }
 }
 
-/* Portable kernel: the same sums in plain C. */
+/* Portable kernel: the same sums in plain C, compiled twice (AVX2 and baseline x86-64) and chosen
+   at load time where the toolchain supports it. */
+#if defined(__x86_64__) && defined(__linux__)
+__attribute__((target_clones("avx2", "default")))
+#endif
 static void dots_portable(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
     const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
@@ -188,7 +192,8 @@ int tangle_i8_accelerated(void) {
     static int supported = -1;
     if (supported < 0) {
         __builtin_cpu_init();
-        supported = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") ? 1 : 0;
+        const char *portable = getenv("TANGLE_INT8_PORTABLE");
+        supported = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && !(portable && *portable == '1') ? 1 : 0;
     }
     return supported && !force_portable;
 #else

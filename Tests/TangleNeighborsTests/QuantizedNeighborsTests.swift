@@ -117,4 +117,27 @@ import TangleTensor
             }
         }
     }
+
+    /// The whole search gives the same neighbours and distances on either kernel.
+    @Test func searchIsTheSameOnEitherKernel() {
+        guard tangle_i8_accelerated() == 1 else {
+            print("skipped: this processor has no AVX-512 VNNI; only the portable kernel runs")
+            return
+        }
+        var rng = SeededGenerator(seed: 10)
+        let (n, d, m) = (3000, 45, 9)
+        let points = (0..<(n * d)).map { _ in rng.nextFloat(in: -1, 1) }
+        let queries = (0..<(m * d)).map { _ in rng.nextFloat(in: -1.2, 1.2) }
+        let index = points.withUnsafeBufferPointer { QuantizedNeighbors(quantizing: $0.baseAddress!, count: n, dimension: d) }
+        func run(portable: Bool, count: Int) -> [[(index: Int, distance: Float)]] {
+            tangle_i8_force_portable(portable ? 1 : 0)
+            defer { tangle_i8_force_portable(0) }
+            return queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: count, k: 20, chunk: 320) }
+        }
+        for count in [m, 1] {
+            let fast = run(portable: false, count: count), slow = run(portable: true, count: count)
+            #expect(fast.map { $0.map(\.index) } == slow.map { $0.map(\.index) })
+            #expect(fast.map { $0.map(\.distance) } == slow.map { $0.map(\.distance) })
+        }
+    }
 }

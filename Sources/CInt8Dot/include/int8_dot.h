@@ -41,7 +41,8 @@ void tangle_i8_candidates(
 /// fewer than `k` are kept. `scratch` holds `*count` values.
 int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch);
 
-/// 1 when the AVX-512 VNNI kernel is in use, 0 for the portable one.
+/// 1 when the AVX-512 VNNI kernel is in use, 0 for the portable one (also when the environment
+/// sets `TANGLE_INT8_PORTABLE=1`, to measure it).
 int tangle_i8_accelerated(void);
 
 /// Forces the portable kernel (tests compare it with the accelerated one).
