@@ -30,11 +30,7 @@ void tangle_i8_pack(const int8_t *points, int64_t count, int64_t dim, uint8_t *p
     }
 }
 
-/* Portable kernel: the same sums in plain C, compiled twice (AVX2 and baseline x86-64) and chosen
-   at load time where the toolchain supports it. */
-#if defined(__x86_64__) && defined(__linux__)
-__attribute__((target_clones("avx2", "default")))
-#endif
+/* Portable kernel: the same sums in plain C. */
 static void dots_portable(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
     const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
@@ -90,7 +86,7 @@ VNNI __attribute__((always_inline)) static inline void tile_select_vnni(
     const int64_t stride = dim4 * 64;
     const int64_t qstride = dim4 * 4;
     for (int64_t g = 0; g < dim4; g++) {
-        __m512i d[6];
+        __m512i d[3];
         for (int r = 0; r < NB; r++) d[r] = _mm512_loadu_si512((const void *)(block0 + r * stride + g * 64));
         for (int i = 0; i < MQ; i++) {
             int32_t word;
@@ -110,8 +106,10 @@ VNNI __attribute__((always_inline)) static inline void tile_select_vnni(
             __m512i dist = _mm512_sub_epi32(_mm512_add_epi32(_mm512_set1_epi32(biases[i]), pn), _mm512_add_epi32(acc[i][r], acc[i][r]));
             __mmask16 m = _mm512_mask_cmplt_epi32_mask(inside, dist, _mm512_set1_epi32(limits[i]));
             if (m) {
-                _mm512_mask_compressstoreu_epi32(out_index + i * ldc + count[i], m, index);
-                _mm512_mask_compressstoreu_epi32(out_distance + i * ldc + count[i], m, dist);
+                /* Compress in registers and store all 16 lanes (vpcompressd to memory is slow on
+                   some processors); the lists keep 16 entries of slack for the overhang. */
+                _mm512_storeu_si512((void *)(out_index + i * ldc + count[i]), _mm512_maskz_compress_epi32(m, index));
+                _mm512_storeu_si512((void *)(out_distance + i * ldc + count[i]), _mm512_maskz_compress_epi32(m, dist));
                 count[i] += __builtin_popcount(m);
             }
         }
@@ -124,7 +122,7 @@ VNNI __attribute__((always_inline)) static inline void tile_select_vnni(
         tile_select_vnni(b0, dim4, q, MQ, NB, j0, valid, norms, biases, limits, oi, od, ldc, count); \
     }
 #define STILES(MQ) STILE(MQ, 1) STILE(MQ, 2) STILE(MQ, 3)
-STILE(1, 6) STILES(1) STILES(2) STILES(3) STILES(4) STILES(5) STILES(6) STILES(7) STILES(8)
+STILES(1) STILES(2) STILES(3) STILES(4) STILES(5) STILES(6) STILES(7) STILES(8)
 typedef void (*stile_fn)(const uint8_t *, int64_t, const int8_t *, int64_t, int64_t, const int32_t *, const int32_t *, const int32_t *,
     int32_t *, int32_t *, int64_t, int64_t *);
 #define SROW(MQ) {stile_##MQ##_1, stile_##MQ##_2, stile_##MQ##_3}
@@ -136,16 +134,10 @@ static void candidates_vnni(
     int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
     const int64_t stride = dim4 * 64;
     if (query_count == 1) {
-        /* One query streams the points: six blocks at a time keep more loads in flight. */
-        int64_t b = 0;
-        for (; b + 6 <= block_count; b += 6)
-            stile_1_6(packed + (first_block + b) * stride, dim4, queries, (first_block + b) * 16, valid, norms, biases, limits, out_index, out_distance, ldc,
-                out_count);
-        for (; b < block_count; b += 3) {
-            int nb = (int)(block_count - b < 3 ? block_count - b : 3);
-            stiles[0][nb - 1](packed + (first_block + b) * stride, dim4, queries, (first_block + b) * 16, valid, norms, biases, limits, out_index, out_distance,
-                ldc, out_count);
-        }
+        /* One query is memory-bound: one block at a time reads the points as one sequential stream. */
+        for (int64_t b = 0; b < block_count; b++)
+            stiles[0][0](packed + (first_block + b) * stride, dim4, queries, (first_block + b) * 16, valid, norms, biases, limits, out_index,
+                out_distance, ldc, out_count);
         return;
     }
     for (int64_t i = 0; i < query_count; i += 8) {
@@ -183,30 +175,85 @@ static void dots_vnni(
 }
 #endif
 
-static int force_portable = 0;
-
-void tangle_i8_force_portable(int on) { force_portable = on; }
-
-int tangle_i8_accelerated(void) {
 #if TANGLE_HAVE_X86
-    static int supported = -1;
-    if (supported < 0) {
-        __builtin_cpu_init();
-        const char *portable = getenv("TANGLE_INT8_PORTABLE");
-        supported = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && !(portable && *portable == '1') ? 1 : 0;
+#define AVX2 __attribute__((target("avx2")))
+
+/* Two queries (or one: q1 == NULL) against one block, exactly: bytes widened to 16 bits, then
+   vpmaddwd (no saturation, unlike vpmaddubsw). Each 256-bit accumulator holds 4 points' two partial
+   sums. */
+AVX2 static void block_dots_avx2(const uint8_t *block, int64_t dim4, const int8_t *q0, const int8_t *q1, int32_t *out0, int32_t *out1) {
+    __m256i a0[4], a1[4];
+    for (int r = 0; r < 4; r++) a0[r] = a1[r] = _mm256_setzero_si256();
+    for (int64_t g = 0; g < dim4; g++) {
+        const uint8_t *group = block + g * 64;
+        __m256i x[4];
+        for (int r = 0; r < 4; r++) x[r] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(group + r * 16)));
+        int32_t w0;
+        memcpy(&w0, q0 + g * 4, 4);
+        __m256i b0 = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(w0)));
+        for (int r = 0; r < 4; r++) a0[r] = _mm256_add_epi32(a0[r], _mm256_madd_epi16(x[r], b0));
+        if (q1) {
+            int32_t w1;
+            memcpy(&w1, q1 + g * 4, 4);
+            __m256i b1 = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(w1)));
+            for (int r = 0; r < 4; r++) a1[r] = _mm256_add_epi32(a1[r], _mm256_madd_epi16(x[r], b1));
+        }
     }
-    return supported && !force_portable;
-#else
-    return 0;
+    /* hadd gives [p0 p1 p4 p5 | p2 p3 p6 p7]; the 64-bit permute puts the points in order. */
+    for (int h = 0; h < 2; h++) {
+        __m256i d0 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a0[2 * h], a0[2 * h + 1]), 0xD8);
+        _mm256_storeu_si256((__m256i *)(out0 + h * 8), d0);
+        if (q1) {
+            __m256i d1 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a1[2 * h], a1[2 * h + 1]), 0xD8);
+            _mm256_storeu_si256((__m256i *)(out1 + h * 8), d1);
+        }
+    }
+}
+#endif
+
+static int force_portable = 0; /* read and written with relaxed atomics */
+
+void tangle_i8_force_portable(int level) { __atomic_store_n(&force_portable, level, __ATOMIC_RELAXED); }
+
+/* 2: AVX-512 VNNI, 1: AVX2, 0: plain C — the best this processor has, lowered by
+   TANGLE_INT8_PORTABLE (1: no VNNI, 2: plain C) and by tangle_i8_force_portable. */
+static int best_level = 0;
+
+/* Runs once, when the library is loaded, before any thread can search. */
+__attribute__((constructor)) static void choose_level(void) {
+#if TANGLE_HAVE_X86
+    __builtin_cpu_init();
+    int level = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    const char *env = getenv("TANGLE_INT8_PORTABLE");
+    if (env && *env == '1' && level > 1) level = 1;
+    if (env && *env == '2') level = 0;
+    best_level = level;
 #endif
 }
+
+static int kernel_level(void) {
+    int level = best_level;
+    int forced = __atomic_load_n(&force_portable, __ATOMIC_RELAXED);
+    if (forced == 1 && level > 1) level = 1;
+    if (forced >= 2) level = 0;
+    return level;
+}
+
+int tangle_i8_accelerated(void) { return kernel_level(); }
 
 void tangle_i8_dots(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
     const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
 #if TANGLE_HAVE_X86
-    if (tangle_i8_accelerated()) {
+    int level = kernel_level();
+    if (level == 2) {
         dots_vnni(packed, dim4, first_block, block_count, queries, query_count, out, ldo);
+        return;
+    }
+    if (level == 1) {
+        for (int64_t i = 0; i < query_count; i++)
+            for (int64_t b = 0; b < block_count; b++)
+                block_dots_avx2(packed + (first_block + b) * dim4 * 64, dim4, queries + i * dim4 * 4, NULL, out + i * ldo + b * 16, NULL);
         return;
     }
 #endif
@@ -217,25 +264,39 @@ void tangle_i8_candidates(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
     const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
     int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
+    int level = kernel_level();
 #if TANGLE_HAVE_X86
-    if (tangle_i8_accelerated()) {
+    if (level == 2) {
         candidates_vnni(packed, dim4, first_block, block_count, valid, queries, query_count, norms, biases, limits, out_index,
             out_distance, ldc, out_count);
         return;
     }
 #endif
-    int32_t dots[TANGLE_I8_BLOCK];
-    for (int64_t i = 0; i < query_count; i++) {
-        for (int64_t b = 0; b < block_count; b++) {
-            dots_portable(packed, dim4, first_block + b, 1, queries + i * dim4 * 4, 1, dots, TANGLE_I8_BLOCK);
-            for (int p = 0; p < TANGLE_I8_BLOCK; p++) {
-                int64_t j = (first_block + b) * TANGLE_I8_BLOCK + p;
-                if (j >= valid) break;
-                int32_t d = biases[i] + norms[j] - 2 * dots[p];
-                if (d < limits[i]) {
-                    out_index[i * ldc + out_count[i]] = (int32_t)j;
-                    out_distance[i * ldc + out_count[i]] = d;
-                    out_count[i]++;
+    int32_t dots[2][TANGLE_I8_BLOCK];
+    for (int64_t b = 0; b < block_count; b++) {
+        const uint8_t *block = packed + (first_block + b) * dim4 * 64;
+        /* Queries two at a time, so each block's bytes are widened once for both. */
+        for (int64_t i = 0; i < query_count; i += 2) {
+            int pair = i + 1 < query_count;
+#if TANGLE_HAVE_X86
+            if (level == 1) {
+                block_dots_avx2(block, dim4, queries + i * dim4 * 4, pair ? queries + (i + 1) * dim4 * 4 : NULL, dots[0], dots[1]);
+            } else
+#endif
+            {
+                dots_portable(packed, dim4, first_block + b, 1, queries + i * dim4 * 4, 1 + pair, dots[0], TANGLE_I8_BLOCK);
+            }
+            for (int t = 0; t <= pair; t++) {
+                int64_t q = i + t;
+                for (int p = 0; p < TANGLE_I8_BLOCK; p++) {
+                    int64_t j = (first_block + b) * TANGLE_I8_BLOCK + p;
+                    if (j >= valid) break;
+                    int32_t d = biases[q] + norms[j] - 2 * dots[t][p];
+                    if (d < limits[q]) {
+                        out_index[q * ldc + out_count[q]] = (int32_t)j;
+                        out_distance[q * ldc + out_count[q]] = d;
+                        out_count[q]++;
+                    }
                 }
             }
         }

@@ -93,7 +93,9 @@ public final class Detector: @unchecked Sendable {
         let size = network.inputShape.size
         let shape = network.inputShape
         // A small batch (one file in the daemon) goes through the network once together with its
-        // squeezed copies: one forward pass over both cores instead of three on one.
+        // squeezed copies: one forward pass over both cores instead of three on one. GEMM may round
+        // the last bit differently at another batch size, so an input's scores can differ in the
+        // last bit with the size of the batch it came in (only ever matters exactly at a threshold).
         let together = n * (1 + squeezers.count) <= batch
         workspace.input.pointer.update(from: x, count: n * size)
         if together {

@@ -137,13 +137,13 @@ extension NeighborIndex {
             let search: any NeighborSearch
             switch h.storage {
             case nil:
-                guard h.featuresOffset + header.count * h.dimension * 4 <= header.totalBytes else {
+                guard h.featuresOffset >= 0, h.featuresOffset + header.count * h.dimension * 4 <= header.totalBytes else {
                     throw IndexFileError(path: path, reason: "layer \(h.name) overruns the file")
                 }
                 search = NearestNeighbors(borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file)
             case "int8":
                 let bytes = Int(QuantizedNeighbors.packedBytes(count: header.count, dimension: h.dimension))
-                guard let scale = h.scale, scale > 0, h.featuresOffset + bytes <= header.totalBytes else {
+                guard let scale = h.scale, scale > 0, h.featuresOffset >= 0, h.featuresOffset + bytes <= header.totalBytes else {
                     throw IndexFileError(path: path, reason: "layer \(h.name) has no grid step or overruns the file")
                 }
                 search = QuantizedNeighbors(

@@ -188,47 +188,6 @@ final class TopKHeaps: @unchecked Sendable {
         size[query] = n
     }
 
-    /// The worst distance kept for `query`, or nil while it holds fewer than `k`.
-    @inline(__always)
-    func worst(query: Int) -> Float? { size[query] == k ? distance[query * k] : nil }
-
-    /// Offers one candidate (any order of indices; ties go to the lower index).
-    @inline(__always)
-    func push(query: Int, distance dv: Float, index j: Int) {
-        let dist = distance + query * k, idx = index + query * k
-        var n = size[query]
-        if n < k {
-            var i = n
-            n += 1
-            while i > 0 {
-                let p = (i - 1) / 2
-                if dist[p] > dv || (dist[p] == dv && Int(idx[p]) > j) { break }
-                dist[i] = dist[p]
-                idx[i] = idx[p]
-                i = p
-            }
-            dist[i] = dv
-            idx[i] = Int32(j)
-            size[query] = n
-            return
-        }
-        guard dv < dist[0] || (dv == dist[0] && j < Int(idx[0])) else { return }
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            if l >= k { break }
-            var c = l
-            let r = l + 1
-            if r < k && (dist[r] > dist[l] || (dist[r] == dist[l] && idx[r] > idx[l])) { c = r }
-            if dist[c] < dv || (dist[c] == dv && Int(idx[c]) < j) { break }
-            dist[i] = dist[c]
-            idx[i] = idx[c]
-            i = c
-        }
-        dist[i] = dv
-        idx[i] = Int32(j)
-    }
-
     /// A query's entries, unordered.
     func entries(query: Int) -> [(index: Int, distance: Float)] {
         (0..<size[query]).map { (index: Int(index[query * k + $0]), distance: distance[query * k + $0]) }

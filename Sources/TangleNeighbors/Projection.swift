@@ -116,39 +116,42 @@ public struct Projection: Sendable {
             components.withUnsafeBufferPointer { w in
                 let m = SharedPointer(UnsafeMutablePointer(mutating: m.baseAddress!))
                 let w = SharedPointer(UnsafeMutablePointer(mutating: w.baseAddress!))
-                Parallel.run(parts.count) { p in
-                    let rows = parts[p]
-                    guard !rows.isEmpty else { return }
-                    let c = centred.pointer + rows.lowerBound * d, y = target.base + rows.lowerBound * r
-                    for i in 0..<rows.count { for j in 0..<d { c[i * d + j] = input.base[(rows.lowerBound + i) * d + j] - m.base[j] } }
-                    if rows.count == 1 {
-                        // One row (one query): the components' columns split over the workers, so
-                        // both cores stream the matrix.
-                        let columns = Parallel.split(r, into: Parallel.workerCount)
-                        let row = SharedPointer(c), result = SharedPointer(y)
-                        Parallel.run(columns.count) { k in
-                            let cols = columns[k]
-                            guard !cols.isEmpty else { return }
-                            BLAS.gemv(
-                                transA: true, m: d, n: cols.count, a: w.base + cols.lowerBound, lda: r, x: row.base,
-                                y: result.base + cols.lowerBound)
+                // `projected` stays alive while the workers write into it.
+                withExtendedLifetime(projected) {
+                    Parallel.run(parts.count) { p in
+                        let rows = parts[p]
+                        guard !rows.isEmpty else { return }
+                        let c = centred.pointer + rows.lowerBound * d, y = target.base + rows.lowerBound * r
+                        for i in 0..<rows.count { for j in 0..<d { c[i * d + j] = input.base[(rows.lowerBound + i) * d + j] - m.base[j] } }
+                        if rows.count == 1 {
+                            // One row (one query): the components' columns split over the workers, so
+                            // both cores stream the matrix.
+                            let columns = Parallel.split(r, into: Parallel.workerCount)
+                            let row = SharedPointer(c), result = SharedPointer(y)
+                            Parallel.run(columns.count) { k in
+                                let cols = columns[k]
+                                guard !cols.isEmpty else { return }
+                                BLAS.gemv(
+                                    transA: true, m: d, n: cols.count, a: w.base + cols.lowerBound, lda: r, x: row.base,
+                                    y: result.base + cols.lowerBound)
+                            }
+                        } else {
+                            BLAS.gemm(m: rows.count, n: r, k: d, a: c, lda: d, b: w.base, ldb: r, c: y, ldc: r)
                         }
-                    } else {
-                        BLAS.gemm(m: rows.count, n: r, k: d, a: c, lda: d, b: w.base, ldb: r, c: y, ldc: r)
-                    }
-                    guard residual else { return }
-                    // The residual coordinate: sqrt(max(0, ‖x − mean‖² − ‖projection‖²)).
-                    for i in 0..<rows.count {
-                        var total: Float = 0
-                        for j in 0..<d { total += c[i * d + j] * c[i * d + j] }
-                        var kept: Float = 0
-                        let o = output.base + (rows.lowerBound + i) * width
-                        for j in 0..<r {
-                            let v = y[i * r + j]
-                            kept += v * v
-                            o[j] = v
+                        guard residual else { return }
+                        // The residual coordinate: sqrt(max(0, ‖x − mean‖² − ‖projection‖²)).
+                        for i in 0..<rows.count {
+                            var total: Float = 0
+                            for j in 0..<d { total += c[i * d + j] * c[i * d + j] }
+                            var kept: Float = 0
+                            let o = output.base + (rows.lowerBound + i) * width
+                            for j in 0..<r {
+                                let v = y[i * r + j]
+                                kept += v * v
+                                o[j] = v
+                            }
+                            o[r] = max(total - kept, 0).squareRoot()
                         }
-                        o[r] = max(total - kept, 0).squareRoot()
                     }
                 }
             }

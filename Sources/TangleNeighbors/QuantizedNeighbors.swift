@@ -88,8 +88,11 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
     /// The `k` nearest reference points of each query.
     ///
     /// The reference set is split between the workers; each walks its part in chunks of `chunk`
-    /// points that stay in cache, computes the integer dot products of every query with the chunk,
-    /// and keeps each query's `k` best in a bounded max-heap; the heaps are merged at the end.
+    /// points that stay in cache, computes the integer dot products of every query with the chunk
+    /// and keeps the points closer than the query's current bound in a list, which is cut back to
+    /// its `k` best (by distance, then index) whenever it passes `2k`; the workers' lists are merged
+    /// at the end. Results are exact over the grid points and the same on every kernel. A query
+    /// coordinate that is NaN counts as the grid's edge (features of finite images are finite).
     public func search(_ queries: UnsafePointer<Float>, queryCount m: Int, k: Int) -> [[(index: Int, distance: Float)]] {
         search(queries, queryCount: m, k: k, chunk: 1024)
     }
@@ -101,7 +104,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         let block = Int(TANGLE_I8_BLOCK)
         let chunk = max(block, chunk / block * block)
         let stride = groups * 4
-        // Queries on the grid, their squared lengths, and the −2·128·Σq̂ that undoes the stored offset.
+        // Queries on the grid.
         let q = UnsafeMutablePointer<Int8>.allocate(capacity: m * stride)
         defer { q.deallocate() }
         q.initialize(repeating: 0, count: m * stride)
@@ -128,8 +131,8 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         let parts = Parallel.split(blocks, into: min(Parallel.workerCount, max(1, count / 1024)))
         // Each worker keeps, per query, a list of candidates: the kernel appends those closer than
         // the query's bound, and a list longer than 2k is cut back to its k best, which tightens the
-        // bound. Lists have room for 2k plus one chunk.
-        let room = 2 * k + chunk
+        // bound. Lists have room for 2k plus one chunk (plus one vector of slack).
+        let room = 2 * k + chunk + 16  // + 16: the kernel may write a vector past the last entry
         let lists = parts.map { _ in CandidateLists(queries: m, room: room) }
         let shared = SharedPointer(q)
         let bias = biases, pn = norms

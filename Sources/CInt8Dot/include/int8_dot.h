@@ -29,7 +29,8 @@ void tangle_i8_dots(
 /// `first_block`: for query `i` and point `j` (a global point index), `d_ij = biases[i] + norms[j] -
 /// 2 * dot_ij`; points at or past `valid` are skipped. Every `j` with `d_ij < limits[i]` is appended to
 /// query `i`'s lists at `out_index + i * ldc + out_count[i]` (and `out_distance`), and `out_count[i]`
-/// grows by how many; the caller sets the counts and leaves room. Order within a list is unspecified.
+/// grows by how many; the caller sets the counts and leaves room for the new entries plus 16 (a
+/// kernel may write up to 16 values past the last entry it keeps). Order within a list is unspecified.
 void tangle_i8_candidates(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
     const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
@@ -41,11 +42,11 @@ void tangle_i8_candidates(
 /// fewer than `k` are kept. `scratch` holds `*count` values.
 int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch);
 
-/// 1 when the AVX-512 VNNI kernel is in use, 0 for the portable one (also when the environment
-/// sets `TANGLE_INT8_PORTABLE=1`, to measure it).
+/// The kernel in use: 2 for AVX-512 VNNI, 1 for AVX2, 0 for plain C. The environment can lower it
+/// to measure the others: `TANGLE_INT8_PORTABLE=1` (no VNNI) or `=2` (plain C).
 int tangle_i8_accelerated(void);
 
-/// Forces the portable kernel (tests compare it with the accelerated one).
-void tangle_i8_force_portable(int on);
+/// Lowers the kernel for tests: 0 none, 1 no VNNI, 2 plain C. Every kernel computes the same integers.
+void tangle_i8_force_portable(int level);
 
 #endif
