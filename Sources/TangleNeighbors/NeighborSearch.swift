@@ -21,13 +21,13 @@ extension NearestNeighbors: NeighborSearch {
 
 extension TopKHeaps {
     /// Each query's `k` best over several workers' heaps, ascending (ties by lower index).
-    static func merge(_ heaps: [TopKHeaps], queries: Int, k: Int, scale: Float = 1) -> [[(index: Int, distance: Float)]] {
+    static func merge(_ heaps: [TopKHeaps], queries: Int, k: Int) -> [[(index: Int, distance: Float)]] {
         (0..<queries).map { i in
             var all: [(index: Int, distance: Float)] = []
             all.reserveCapacity(k * heaps.count)
             for h in heaps { all += h.entries(query: i) }
             all.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) }
-            return all.prefix(k).map { (index: $0.index, distance: $0.distance * scale) }
+            return Array(all.prefix(k))
         }
     }
 }
