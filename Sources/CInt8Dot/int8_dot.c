@@ -54,29 +54,8 @@ static void dots_portable(
 #if TANGLE_HAVE_X86
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni")))
 
-/* One tile: MQ queries x NB blocks of 16 points, accumulators in registers. */
-VNNI __attribute__((always_inline)) static inline void tile_vnni(
-    const uint8_t *block0, int64_t dim4, const int8_t *q, int MQ, int NB, int32_t *out, int64_t ldo) {
-    __m512i acc[8][3];
-    for (int i = 0; i < MQ; i++)
-        for (int r = 0; r < NB; r++) acc[i][r] = _mm512_setzero_si512();
-    const int64_t stride = dim4 * 64;
-    const int64_t qstride = dim4 * 4;
-    for (int64_t g = 0; g < dim4; g++) {
-        __m512i d[3];
-        for (int r = 0; r < NB; r++) d[r] = _mm512_loadu_si512((const void *)(block0 + r * stride + g * 64));
-        for (int i = 0; i < MQ; i++) {
-            int32_t word;
-            memcpy(&word, q + i * qstride + g * 4, 4);
-            __m512i b = _mm512_set1_epi32(word);
-            for (int r = 0; r < NB; r++) acc[i][r] = _mm512_dpbusd_epi32(acc[i][r], d[r], b);
-        }
-    }
-    for (int i = 0; i < MQ; i++)
-        for (int r = 0; r < NB; r++) _mm512_storeu_si512((void *)(out + i * ldo + r * 16), acc[i][r]);
-}
-
-/* The same tile, then distances and the candidates below each query's limit. */
+/* One tile: MQ queries x NB blocks of 16 points, accumulators in registers; then distances and the
+   candidates below each query's limit. */
 VNNI __attribute__((always_inline)) static inline void tile_select_vnni(
     const uint8_t *block0, int64_t dim4, const int8_t *q, int MQ, int NB, int64_t j0, int64_t valid, const int32_t *norms,
     const int32_t *biases, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *count) {
@@ -150,29 +129,6 @@ static void candidates_vnni(
     }
 }
 
-#define TILE(MQ, NB) \
-    VNNI static void tile_##MQ##_##NB(const uint8_t *b0, int64_t dim4, const int8_t *q, int32_t *out, int64_t ldo) { \
-        tile_vnni(b0, dim4, q, MQ, NB, out, ldo); \
-    }
-#define TILES(MQ) TILE(MQ, 1) TILE(MQ, 2) TILE(MQ, 3)
-TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6) TILES(7) TILES(8)
-
-typedef void (*tile_fn)(const uint8_t *, int64_t, const int8_t *, int32_t *, int64_t);
-#define ROW(MQ) {tile_##MQ##_1, tile_##MQ##_2, tile_##MQ##_3}
-static const tile_fn tiles[8][3] = {ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6), ROW(7), ROW(8)};
-
-static void dots_vnni(
-    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
-    const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
-    const int64_t stride = dim4 * 64;
-    for (int64_t i = 0; i < query_count; i += 8) {
-        int mq = (int)(query_count - i < 8 ? query_count - i : 8);
-        for (int64_t b = 0; b < block_count; b += 3) {
-            int nb = (int)(block_count - b < 3 ? block_count - b : 3);
-            tiles[mq - 1][nb - 1](packed + (first_block + b) * stride, dim4, queries + i * dim4 * 4, out + i * ldo + b * 16, ldo);
-        }
-    }
-}
 #endif
 
 #if TANGLE_HAVE_X86
@@ -240,25 +196,6 @@ static int kernel_level(void) {
 }
 
 int tangle_i8_accelerated(void) { return kernel_level(); }
-
-void tangle_i8_dots(
-    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
-    const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo) {
-#if TANGLE_HAVE_X86
-    int level = kernel_level();
-    if (level == 2) {
-        dots_vnni(packed, dim4, first_block, block_count, queries, query_count, out, ldo);
-        return;
-    }
-    if (level == 1) {
-        for (int64_t i = 0; i < query_count; i++)
-            for (int64_t b = 0; b < block_count; b++)
-                block_dots_avx2(packed + (first_block + b) * dim4 * 64, dim4, queries + i * dim4 * 4, NULL, out + i * ldo + b * 16, NULL);
-        return;
-    }
-#endif
-    dots_portable(packed, dim4, first_block, block_count, queries, query_count, out, ldo);
-}
 
 void tangle_i8_candidates(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,

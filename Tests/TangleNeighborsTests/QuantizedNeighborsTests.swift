@@ -65,11 +65,23 @@ import TangleTensor
             var queries = [Int8](repeating: 0, count: m * groups * 4)
             for i in 0..<m { for t in 0..<d { queries[i * groups * 4 + t] = Int8(Int(rng.nextFloat(in: -127, 127))) } }
             let blocks = (n + 15) / 16
+            // The raw dot products, through the selection with nothing to add and no bound:
+            // every point is a candidate with d = −2·dot.
             func dots(level: Int32) -> [Int32] {
                 tangle_i8_force_portable(level)
                 defer { tangle_i8_force_portable(0) }
+                let ldc = blocks * 16 + 16
+                var index = [Int32](repeating: -1, count: m * ldc), dist = index
+                var count = [Int64](repeating: 0, count: m)
+                let zeros = [Int32](repeating: 0, count: max(n, m)), unbounded = [Int32](repeating: Int32.max, count: m)
+                tangle_i8_candidates(
+                    packed, Int64(groups), 0, Int64(blocks), Int64(n), queries, Int64(m), zeros, zeros, unbounded, &index, &dist, Int64(ldc),
+                    &count)
                 var out = [Int32](repeating: 0, count: m * blocks * 16)
-                tangle_i8_dots(packed, Int64(groups), 0, Int64(blocks), queries, Int64(m), &out, Int64(blocks * 16))
+                for i in 0..<m {
+                    #expect(count[i] == Int64(n))
+                    for c in 0..<Int(count[i]) { out[i * blocks * 16 + Int(index[i * ldc + c])] = -dist[i * ldc + c] / 2 }
+                }
                 return out
             }
             let fast = dots(level: 0), avx2 = dots(level: 1), slow = dots(level: 2)
@@ -87,7 +99,7 @@ import TangleTensor
             func select(level: Int32) -> [Set<[Int32]>] {
                 tangle_i8_force_portable(level)
                 defer { tangle_i8_force_portable(0) }
-                let ldc = blocks * 16
+                let ldc = blocks * 16 + 16
                 var index = [Int32](repeating: -1, count: m * ldc), dist = index
                 var count = [Int64](repeating: 0, count: m)
                 tangle_i8_candidates(

@@ -16,18 +16,11 @@ void tangle_i8_pack(const int8_t *points, int64_t count, int64_t dim, uint8_t *p
 /// Bytes of the packed layout for `count` points of `dim` coordinates.
 int64_t tangle_i8_packed_bytes(int64_t count, int64_t dim);
 
-/// Raw dot products of queries with packed points:
-/// `out[i * ldo + j] = sum_t (packed point (first_block * 16 + j))[t] * query_i[t]`, where the packed
-/// coordinates are the stored unsigned values (value + 128), for `block_count` blocks starting at
-/// `first_block`. Queries are signed, `dim4 * 4` bytes apart (zero-padded). Integer arithmetic:
-/// every code path returns the same numbers.
-void tangle_i8_dots(
-    const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count,
-    const int8_t *queries, int64_t query_count, int32_t *out, int64_t ldo);
-
 /// The dot products and the top-k candidate test in one pass, for `block_count` blocks from
 /// `first_block`: for query `i` and point `j` (a global point index), `d_ij = biases[i] + norms[j] -
-/// 2 * dot_ij`; points at or past `valid` are skipped. Every `j` with `d_ij < limits[i]` is appended to
+/// 2 * dot_ij`, where `dot_ij` sums the stored unsigned values (value + 128) times the query's signed
+/// bytes (`dim4 * 4` apart, zero-padded); points at or past `valid` are skipped. Integer arithmetic:
+/// every kernel gives the same numbers. Every `j` with `d_ij < limits[i]` is appended to
 /// query `i`'s lists at `out_index + i * ldc + out_count[i]` (and `out_distance`), and `out_count[i]`
 /// grows by how many; the caller sets the counts and leaves room for the new entries plus 16 (a
 /// kernel may write up to 16 values past the last entry it keeps). Order within a list is unspecified.
