@@ -37,7 +37,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         var largest: Float = 0
         for i in 0..<(count * dimension) { largest = max(largest, abs(points[i])) }
         let scale = chosen ?? (largest > 0 ? largest * Self.headroom / 127 : 1)
-        let bytes = Int(tangle_i8_packed_bytes(Int64(count), Int64(dimension)))
+        let bytes = Self.packedBytes(count: count, dimension: dimension)
         let storage = ByteStorage(count: bytes)
         let rows = UnsafeMutablePointer<Int8>.allocate(capacity: max(1, count * dimension))
         defer { rows.deallocate() }
@@ -49,7 +49,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
     /// Uses points packed by ``init(quantizing:count:dimension:)`` in memory `owner` keeps alive
     /// (for example a memory-mapped index file); nothing is copied.
     public init(borrowing packed: UnsafePointer<UInt8>, bytes: Int, count: Int, dimension: Int, scale: Float, owner: AnyObject) {
-        precondition(bytes == Int(tangle_i8_packed_bytes(Int64(count), Int64(dimension))), "packed size does not match the shape")
+        precondition(bytes == Self.packedBytes(count: count, dimension: dimension), "packed size does not match the shape")
         self.packed = packed
         packedBytes = bytes
         self.count = count
@@ -79,10 +79,14 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         Int(tangle_i8_packed_bytes(Int64(count), Int64(dimension)))
     }
 
+    /// `x / scale` rounded to the grid, clipped to ±127.
+    @inline(__always)
+    static func gridValue(_ x: Float, inverse: Float) -> Float { max(-127, min(127, (x * inverse).rounded())) }
+
     /// Rounds to the grid, clipping to ±127.
     static func round(_ x: UnsafePointer<Float>, count: Int, scale: Float, into out: UnsafeMutablePointer<Int8>) {
         let inverse = 1 / scale
-        for i in 0..<count { out[i] = Int8(max(-127, min(127, (x[i] * inverse).rounded()))) }
+        for i in 0..<count { out[i] = Int8(gridValue(x[i], inverse: inverse)) }
     }
 
     /// The `k` nearest reference points of each query.
@@ -117,7 +121,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
             var clipped: Float = 0
             for t in 0..<dimension {
                 let x = queries[i * dimension + t]
-                let v = max(-127, min(127, (x * inverse).rounded()))
+                let v = Self.gridValue(x, inverse: inverse)
                 let beyond = x - v * scale
                 if abs(v) == 127 && abs(beyond) > scale / 2 { clipped += beyond * beyond }
                 q[i * stride + t] = Int8(v)
@@ -207,12 +211,11 @@ final class CandidateLists: @unchecked Sendable {
     }
 }
 
-/// Owned bytes.
+/// Owned bytes, left for the caller to fill (`tangle_i8_pack` writes every one).
 final class ByteStorage: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<UInt8>
     init(count: Int) {
         pointer = .allocate(capacity: max(1, count))
-        pointer.initialize(repeating: 0, count: max(1, count))
     }
     deinit { pointer.deallocate() }
 }
