@@ -32,8 +32,10 @@ let package = Package(
         .target(name: "TangleTensor", dependencies: ["CBLAS"], swiftSettings: optimisedInDebug),
         // SHA-256 for weights and data provenance.
         .target(name: "TangleDigest"),
+        // 8-bit convolutions for judging: unsigned 8-bit activations times signed 8-bit weights (AVX-512 VNNI, AVX2 or plain C).
+        .target(name: "CInt8GEMM", cSettings: [.unsafeFlags(["-O3"])]),
         // Layers, the network built from an architecture description, losses and the optimiser.
-        .target(name: "TangleNetwork", dependencies: ["TangleTensor"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM"], swiftSettings: optimisedInDebug),
         // The soft nearest neighbor loss, its temperatures, and the entangled objective.
         .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"], swiftSettings: optimisedInDebug),
         // 8-bit dot products for the quantized neighbour search (AVX-512 VNNI, or portable C).
@@ -120,7 +122,7 @@ let package = Package(
 
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
-        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor"]),
+        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot"]),

@@ -70,7 +70,7 @@ public final class Detector: @unchecked Sendable {
         self.k = k
         self.kDistance = kDistance
         self.batch = batch
-        workspace = Workspace(network: network, capacity: batch, trainable: false)
+        workspace = Workspace(network: network, capacity: batch, trainable: false, arithmetic: index.settings.arithmetic)
         representationIndices = try index.layers.map { try network.representationIndex($0.name) }
     }
 

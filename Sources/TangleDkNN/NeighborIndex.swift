@@ -28,6 +28,8 @@ public final class NeighborIndex: @unchecked Sendable {
         public var residual: Bool
         /// How stored features are held.
         public var storage: Storage
+        /// The forward pass's arithmetic: the index, its calibration and every judgement share it.
+        public var arithmetic: Arithmetic
 
         /// Storage of the indexed features.
         public enum Storage: String, Codable, Sendable {
@@ -43,11 +45,13 @@ public final class NeighborIndex: @unchecked Sendable {
         /// search, and a 10-value grid would be coarse.
         public static let narrowestQuantized = 16
 
-        /// Creates settings (defaults: 768 dimensions, PCA on 10,000 points, 8-bit storage).
+        /// Creates settings (defaults: 768 dimensions, PCA on 10,000 points, 8-bit storage, 8-bit
+        /// convolutions).
         public init(
             layers: [String], maxDimension: Int = 768, pcaSample: Int = 10_000, seed: UInt64 = 11, residual: Bool = true,
-            storage: Storage = .int8
+            storage: Storage = .int8, arithmetic: Arithmetic = .int8Convolutions
         ) {
+            self.arithmetic = arithmetic
             self.layers = layers
             self.maxDimension = maxDimension
             self.pcaSample = pcaSample
@@ -64,6 +68,7 @@ public final class NeighborIndex: @unchecked Sendable {
             seed = try c.decode(UInt64.self, forKey: .seed)
             residual = try c.decodeIfPresent(Bool.self, forKey: .residual) ?? false
             storage = try c.decodeIfPresent(Storage.self, forKey: .storage) ?? .float32
+            arithmetic = try c.decodeIfPresent(Arithmetic.self, forKey: .arithmetic) ?? .float32
         }
     }
 
@@ -140,7 +145,7 @@ public final class NeighborIndex: @unchecked Sendable {
         let reps = try settings.layers.map { try network.representationIndex($0) }
         let dims = try settings.layers.map { try network.representationSize($0) }
         let batch = 500
-        let ws = Workspace(network: network, capacity: batch, trainable: false)
+        let ws = Workspace(network: network, capacity: batch, trainable: false, arithmetic: settings.arithmetic)
         // Pass 1: fit the projections on a sample.
         var projections = [Projection?](repeating: nil, count: reps.count)
         let wide = (0..<reps.count).filter { dims[$0] > settings.maxDimension }

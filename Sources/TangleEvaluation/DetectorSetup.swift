@@ -99,7 +99,7 @@ public final class DetectorSetup: @unchecked Sendable {
                 let set = try loadedTraining ?? loader()
                 loadedTraining = set
                 trainingCache = set
-                let g = try Self.fitGaussian(network: network, layer: penultimate, set: set)
+                let g = try Self.fitGaussian(network: network, layer: penultimate, set: set, arithmetic: settings.arithmetic)
                 detector.gaussian = (penultimate, g)
                 try? JSONEncoder().encode(g).write(to: URL(fileURLWithPath: path), options: .atomic)
             }
@@ -113,11 +113,11 @@ public final class DetectorSetup: @unchecked Sendable {
     }
 
     /// Mahalanobis Gaussians fitted on 20,000 training images (outside the calibration split).
-    static func fitGaussian(network: Network, layer: String, set: TrainingSet) throws -> GaussianScore {
+    static func fitGaussian(network: Network, layer: String, set: TrainingSet, arithmetic: Arithmetic) throws -> GaussianScore {
         let sample = Array(set.trainIndices.prefix(20_000))
         let images = FloatBuffer(count: sample.count * network.inputShape.size)
         set.images.copyImages(sample, into: images.pointer)
-        let feats = try network.representations([layer], of: images.pointer, count: sample.count)[0]
+        let feats = try network.representations([layer], of: images.pointer, count: sample.count, arithmetic: arithmetic)[0]
         let d = try network.representationSize(layer)
         return GaussianScore.fit(
             feats.pointer, labels: sample.map { set.images.labels[$0] }, count: sample.count, dimension: d, classes: network.classCount)

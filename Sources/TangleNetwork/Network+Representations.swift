@@ -2,13 +2,14 @@ import TangleTensor
 
 extension Network {
     /// Runs `count` images (`[count, inputSize]`) through the network in batches and returns the
-    /// named representations, each `[count, width]`.
+    /// named representations, each `[count, width]`, computed in `arithmetic`.
     /// - Throws: ``NetworkError/unknownRepresentation(_:_:)``.
-    public func representations(_ names: [String], of input: UnsafePointer<Float>, count: Int, batch: Int = 500) throws -> [FloatBuffer] {
+    public func representations(_ names: [String], of input: UnsafePointer<Float>, count: Int, batch: Int = 500, arithmetic: Arithmetic = .float32
+    ) throws -> [FloatBuffer] {
         let indices = try names.map { try representationIndex($0) }
         let widths = try names.map { try representationSize($0) }
         let out = widths.map { FloatBuffer(count: count * $0) }
-        let ws = Workspace(network: self, capacity: max(1, min(batch, count)), trainable: false)
+        let ws = Workspace(network: self, capacity: max(1, min(batch, count)), trainable: false, arithmetic: arithmetic)
         let size = inputShape.size
         var start = 0
         while start < count {

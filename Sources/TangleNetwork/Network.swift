@@ -124,7 +124,8 @@ public final class Network: @unchecked Sendable {
         parameters.pointer.update(from: other.parameters.pointer, count: parameterCount)
     }
 
-    /// Runs the forward pass over the first `count` images in `workspace.input`.
+    /// Runs the forward pass over the first `count` images in `workspace.input`, in the
+    /// workspace's ``Workspace/arithmetic``.
     ///
     /// After it, `workspace.activation(i)` holds every layer's output. With `zeroGradients` the
     /// workers also clear their slices of the gradient buffers that losses add into (the logits',
@@ -141,10 +142,13 @@ public final class Network: @unchecked Sendable {
             let scratch = workspace.scratch[w].pointer
             for (i, layer) in layers.enumerated() {
                 let inSize = layer.inputShape.size, outSize = layer.outputShape.size
-                layer.forward(
-                    input: workspace.activations[i].pointer + r.lowerBound * inSize,
-                    output: workspace.activations[i + 1].pointer + r.lowerBound * outSize,
-                    count: r.count, parameters: params.base, scratch: scratch)
+                let input = workspace.activations[i].pointer + r.lowerBound * inSize
+                let output = workspace.activations[i + 1].pointer + r.lowerBound * outSize
+                if let q = workspace.quantized[i] {
+                    q.forward(input: input, output: output, count: r.count, scratch: UnsafeMutableRawPointer(scratch))
+                } else {
+                    layer.forward(input: input, output: output, count: r.count, parameters: params.base, scratch: scratch)
+                }
             }
             if zeroGradients {
                 // Only buffers that losses add into need clearing; the backward pass overwrites the rest.

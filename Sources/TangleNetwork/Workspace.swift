@@ -25,6 +25,11 @@ public final class Workspace: @unchecked Sendable {
     /// cleared before the losses run, and the backward pass adds to them instead of overwriting.
     /// (The logits' gradient is always cleared; the loss on it writes first.)
     public var accumulatedGradients: Set<Int> = []
+    /// The arithmetic of the forward pass.
+    public let arithmetic: Arithmetic
+    /// Per layer, its 8-bit stand-in when ``arithmetic`` runs it in 8 bits (quantized from the
+    /// weights when the workspace was made).
+    public let quantized: [QuantizedConvolution?]
 
     /// Allocates the buffers of `network` for batches of up to `capacity` images.
     ///
@@ -32,10 +37,18 @@ public final class Workspace: @unchecked Sendable {
     ///   - trainable: allocate gradient buffers (training, attacks).
     ///   - inputGradient: also a gradient buffer for the input images (attacks).
     ///   - workers: parallel workers (default: one per core).
+    ///   - arithmetic: the forward pass's arithmetic; 8-bit convolutions only without gradients
+    ///     (their kernels are a snapshot of the weights now: make a new workspace after changing them).
     public init(
         network: Network, capacity: Int, trainable: Bool, inputGradient: Bool = false,
-        workers: Int = Parallel.workerCount
+        workers: Int = Parallel.workerCount, arithmetic: Arithmetic = .float32
     ) {
+        precondition(!trainable || arithmetic == .float32, "training runs in float32")
+        self.arithmetic = arithmetic
+        quantized = network.layers.indices.map { i in
+            arithmetic.runsInInt8(i, of: network)
+                ? QuantizedConvolution(layer: network.layers[i] as! Conv2DLayer, parameters: network.parameters.pointer) : nil
+        }
         self.capacity = capacity
         self.workers = max(1, workers)
         self.trainable = trainable
@@ -45,7 +58,7 @@ public final class Workspace: @unchecked Sendable {
             trainable && (i > 0 || inputGradient) ? FloatBuffer(count: s * capacity) : nil
         }
         workerGradients = trainable ? (0..<self.workers).map { _ in FloatBuffer(count: network.parameterCount) } : []
-        let scratchCount = network.layers.map(\.scratchCount).max() ?? 0
+        let scratchCount = max(network.layers.map(\.scratchCount).max() ?? 0, quantized.map { ($0?.scratchBytes ?? 0) / 4 + 1 }.max() ?? 0)
         scratch = (0..<self.workers).map { _ in FloatBuffer(count: scratchCount) }
         // Each worker calls BLAS from its own thread; one BLAS thread per call keeps them apart.
         if self.workers > 1 { BLAS.setThreads(1) }

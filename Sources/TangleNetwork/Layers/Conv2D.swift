@@ -18,8 +18,8 @@ public struct Conv2DLayer: Layer {
     public let inputShape: Shape3
     public let outputShape: Shape3
     public let parameterOffset: Int
-    private let k: Int, stride: Int, padTop: Int, padLeft: Int, filters: Int
-    private let activation: LayerSpec.Activation
+    let k: Int, stride: Int, padTop: Int, padLeft: Int, filters: Int
+    let activation: LayerSpec.Activation
     /// Images per im2col chunk.
     public let chunk: Int
 
@@ -66,10 +66,10 @@ public struct Conv2DLayer: Layer {
         chunk = max(1, Conv2DLayer.chunkFloats / (oh * ow * k * k * input.channels))
     }
 
-    private var patch: Int { k * k * inputShape.channels }
+    var patch: Int { k * k * inputShape.channels }
     /// im2col row length: the patch plus the constant 1 for the bias.
     private var row: Int { patch + 1 }
-    private var pixels: Int { outputShape.height * outputShape.width }
+    var pixels: Int { outputShape.height * outputShape.width }
 
     public var parameterSpecs: [ParameterSpec] {
         let c = inputShape.channels
@@ -88,9 +88,9 @@ public struct Conv2DLayer: Layer {
     }
 
     /// The padded image's height and width (input plus zero borders).
-    private var paddedHeight: Int { max(inputShape.height + 2 * padTop, (outputShape.height - 1) * stride + k) }
-    private var paddedWidth: Int { max(inputShape.width + 2 * padLeft, (outputShape.width - 1) * stride + k) }
-    private var paddedSize: Int { paddedHeight * paddedWidth * inputShape.channels }
+    var paddedHeight: Int { max(inputShape.height + 2 * padTop, (outputShape.height - 1) * stride + k) }
+    var paddedWidth: Int { max(inputShape.width + 2 * padLeft, (outputShape.width - 1) * stride + k) }
+    var paddedSize: Int { paddedHeight * paddedWidth * inputShape.channels }
 
     /// Copies one image into the zero-bordered buffer `padded`.
     private func pad(_ src: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
