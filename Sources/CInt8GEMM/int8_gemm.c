@@ -118,10 +118,12 @@ static void gemm_vnni(
     const uint8_t *a, int64_t lda, int64_t m, int64_t k, const int8_t *packed, int64_t n, const float *rs, const float *cs,
     const float *bias, int relu, float *c, int64_t ldc) {
     int64_t blocks = (n + 15) / 16, k4 = k / 4;
-    for (int64_t i = 0; i < m; i += 6) {
-        int R = (int)(m - i < 6 ? m - i : 6);
-        for (int64_t cb = 0; cb < blocks; cb += 4) {
-            int NB = (int)(blocks - cb < 4 ? blocks - cb : 4);
+    /* Column panels outside, row tiles inside: one panel of the packed matrix (k x 64 bytes) stays
+       in cache while every row passes it. */
+    for (int64_t cb = 0; cb < blocks; cb += 4) {
+        int NB = (int)(blocks - cb < 4 ? blocks - cb : 4);
+        for (int64_t i = 0; i < m; i += 6) {
+            int R = (int)(m - i < 6 ? m - i : 6);
             tiles[R - 1][NB - 1](a + i * lda, lda, k4, packed + cb * k4 * 64, n - cb * 16, rs + i, cs + cb * 16, bias + cb * 16, relu,
                 c + i * ldc + cb * 16, ldc);
         }

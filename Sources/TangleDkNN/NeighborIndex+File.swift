@@ -126,7 +126,7 @@ extension NeighborIndex {
         }
         let layers = try header.layers.map { h -> Layer in
             let kept = h.dimension - (h.residual == true ? 1 : 0)
-            let projection = h.projected
+            let plain = h.projected
                 ? Projection(
                     inputDimension: h.inputDimension, outputDimension: kept,
                     mean: Array(UnsafeBufferPointer(start: floats(h.meanOffset, h.inputDimension), count: h.inputDimension)),
@@ -134,6 +134,7 @@ extension NeighborIndex {
                         UnsafeBufferPointer(start: floats(h.componentsOffset, h.inputDimension * kept), count: h.inputDimension * kept)),
                     variances: h.variances, totalVariance: h.totalVariance)
                 : nil
+            let projection = header.settings.arithmetic == .int8 ? plain?.quantized() : plain
             let search: any NeighborSearch
             switch h.storage {
             case nil:

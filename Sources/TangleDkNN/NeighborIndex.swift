@@ -49,7 +49,7 @@ public final class NeighborIndex: @unchecked Sendable {
         /// convolutions).
         public init(
             layers: [String], maxDimension: Int = 768, pcaSample: Int = 10_000, seed: UInt64 = 11, residual: Bool = true,
-            storage: Storage = .int8, arithmetic: Arithmetic = .int8Convolutions
+            storage: Storage = .int8, arithmetic: Arithmetic = .int8
         ) {
             self.arithmetic = arithmetic
             self.layers = layers
@@ -106,7 +106,7 @@ public final class NeighborIndex: @unchecked Sendable {
     /// Bytes held by the stored features, projections and labels.
     public var bytes: Int {
         layers.reduce(labels.count * 4) { total, l in
-            total + l.neighbors.storedBytes + (l.projection.map { ($0.components.count + $0.mean.count) * 4 } ?? 0)
+            total + l.neighbors.storedBytes + (l.projection.map { ($0.components.count + $0.mean.count) * 4 + ($0.eightBit?.storedBytes ?? 0) } ?? 0)
         }
     }
 
@@ -119,8 +119,7 @@ public final class NeighborIndex: @unchecked Sendable {
     /// distance with the dropped parts of query and point taken as orthogonal to each other.
     public func embed(layer: Int, _ raw: UnsafePointer<Float>, count: Int) -> (features: FloatBuffer, residual: [Float]?) {
         let l = layers[layer]
-        let normalized = FloatBuffer(count: count * l.inputDimension)
-        normalized.pointer.update(from: raw, count: count * l.inputDimension)
+        let normalized = FloatBuffer(copying: raw, count: count * l.inputDimension)
         l2Normalize(normalized.pointer, rows: count, dimension: l.inputDimension)
         guard let p = l.projection else { return (normalized, nil) }
         let out = FloatBuffer(count: count * l.dimension)
@@ -160,8 +159,9 @@ public final class NeighborIndex: @unchecked Sendable {
             }
             for (w, l) in wide.enumerated() {
                 l2Normalize(buffers[w].pointer, rows: sample.count, dimension: dims[l])
-                projections[l] = try Projection.pca(
+                let p = try Projection.pca(
                     buffers[w].pointer, count: sample.count, dimension: dims[l], keep: settings.maxDimension, seed: settings.seed)
+                projections[l] = settings.arithmetic == .int8 ? p.quantized() : p
             }
         }
         // Pass 2: every training point, normalised and projected.

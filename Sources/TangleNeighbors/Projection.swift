@@ -1,3 +1,4 @@
+import CInt8GEMM
 import TangleTensor
 
 /// A linear projection `y = (x − mean) · W` from `inputDimension` to `outputDimension` features.
@@ -19,6 +20,9 @@ public struct Projection: Sendable {
     public let variances: [Double]
     /// The total variance of the fitted data (all directions).
     public let totalVariance: Double
+    /// The components in signed 8 bits, when rows without negative values are projected in 8 bits
+    /// (``quantized()``).
+    public private(set) var eightBit: EightBitComponents?
 
     /// Creates a projection from stored parts.
     public init(inputDimension: Int, outputDimension: Int, mean: [Float], components: [Float], variances: [Double], totalVariance: Double) {
@@ -30,8 +34,38 @@ public struct Projection: Sendable {
         self.totalVariance = totalVariance
     }
 
+    /// This projection with its components also in signed 8 bits: a row with no negative value is
+    /// then quantized to unsigned 8 bits on its own scale (`max / 255`) and projected by exact
+    /// integer sums (``EightBitComponents``), about four times the float32 rate on a processor
+    /// with AVX-512 VNNI; a row with a negative value is projected in float32. After L2
+    /// normalisation a unit row's 8-bit rounding moves each output by about 10⁻⁴, an order of
+    /// magnitude below the index's own 8-bit grid.
+    public func quantized() -> Projection {
+        var p = self
+        p.eightBit = EightBitComponents(self)
+        return p
+    }
+
     /// The fraction of the fitted data's variance the kept components explain.
     public var explainedVariance: Double { totalVariance > 0 ? variances.reduce(0, +) / totalVariance : 1 }
+
+    /// `‖a − b‖²` over `count` values, sixteen lanes at a time.
+    static func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD16<Float>(repeating: 0)
+        var j = 0
+        while j + 16 <= count {
+            let v = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD16<Float>.self) - UnsafeRawPointer(b + j).loadUnaligned(as: SIMD16<Float>.self)
+            lanes += v * v
+            j += 16
+        }
+        var total = lanes.sum()
+        while j < count {
+            let v = a[j] - b[j]
+            total += v * v
+            j += 1
+        }
+        return total
+    }
 
     /// Fits the top `dimension` principal components of `count` rows of `x`.
     /// - Throws: ``SymmetricEigen/Failure`` when LAPACK fails (the data holds NaN or infinities).
@@ -107,7 +141,8 @@ public struct Projection: Sendable {
     private func project(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>, residual: Bool) {
         guard n > 0 else { return }
         let d = inputDimension, r = outputDimension, width = r + (residual ? 1 : 0)
-        let centred = FloatBuffer(count: n * d)
+        // The centred rows are needed only in float32 (8-bit rows fold the mean into a bias).
+        let centred = eightBit == nil ? FloatBuffer(count: n * d) : nil
         let projected = residual ? FloatBuffer(count: n * r) : nil
         let input = SharedPointer(UnsafeMutablePointer(mutating: x)), output = SharedPointer(out)
         let target = SharedPointer(projected?.pointer ?? out)
@@ -121,8 +156,25 @@ public struct Projection: Sendable {
                     Parallel.run(parts.count) { p in
                         let rows = parts[p]
                         guard !rows.isEmpty else { return }
-                        let c = centred.pointer + rows.lowerBound * d, y = target.base + rows.lowerBound * r
-                        for i in 0..<rows.count { for j in 0..<d { c[i * d + j] = input.base[(rows.lowerBound + i) * d + j] - m.base[j] } }
+                        let y = target.base + rows.lowerBound * r, x = input.base + rows.lowerBound * d
+                        // Each row's ‖x − mean‖², for the residual.
+                        var totals = [Float](repeating: 0, count: rows.count)
+                        if let e = eightBit {
+                            e.project(x, mean: m.base, count: rows.count, into: y)
+                            if residual {
+                                for i in 0..<rows.count { totals[i] = Self.squaredDistance(x + i * d, m.base, count: d) }
+                            }
+                        } else {
+                        let c = centred!.pointer + rows.lowerBound * d
+                        for i in 0..<rows.count {
+                            var total: Float = 0
+                            for j in 0..<d {
+                                let v = x[i * d + j] - m.base[j]
+                                c[i * d + j] = v
+                                total += v * v
+                            }
+                            totals[i] = total
+                        }
                         if rows.count == 1 {
                             // One row (one query): the components' columns split over the workers, so
                             // both cores stream the matrix.
@@ -138,11 +190,11 @@ public struct Projection: Sendable {
                         } else {
                             BLAS.gemm(m: rows.count, n: r, k: d, a: c, lda: d, b: w.base, ldb: r, c: y, ldc: r)
                         }
+                        }
                         guard residual else { return }
                         // The residual coordinate: sqrt(max(0, ‖x − mean‖² − ‖projection‖²)).
                         for i in 0..<rows.count {
-                            var total: Float = 0
-                            for j in 0..<d { total += c[i * d + j] * c[i * d + j] }
+                            let total = totals[i]
                             var kept: Float = 0
                             let o = output.base + (rows.lowerBound + i) * width
                             for j in 0..<r {
@@ -154,6 +206,119 @@ public struct Projection: Sendable {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A projection's components in signed 8 bits (one step per output, `max |w| / 127`), packed for
+/// `tangle_qgemm`, with the mean folded into a bias: `(x − mean)·W = x·W − mean·W`.
+public final class EightBitComponents: @unchecked Sendable {
+    /// Input features rounded up to a multiple of 4.
+    let depth: Int
+    let inputDimension: Int
+    let outputDimension: Int
+    private let packed: [Int8]
+    private let scales: [Float]
+    private let bias: [Float]
+    /// Whether any of `count` values is below zero (NaN is not), sixteen at a time.
+    static func hasNegative(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+        var j = 0
+        let zero = SIMD16<Float>(repeating: 0)
+        while j + 16 <= count {
+            if any(UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self) .< zero) { return true }
+            j += 16
+        }
+        while j < count {
+            if x[j] < 0 { return true }
+            j += 1
+        }
+        return false
+    }
+
+    /// Bytes held beyond the float32 projection: the packed components, their scales and bias.
+    public var storedBytes: Int { packed.count + (scales.count + bias.count) * 4 }
+    /// The float32 components, for rows with a negative value.
+    private let components: [Float]
+
+    init(_ p: Projection) {
+        let d = p.inputDimension, r = p.outputDimension
+        inputDimension = d
+        outputDimension = r
+        let depth = (d + 3) / 4 * 4
+        self.depth = depth
+        components = p.components
+        var scales = [Float](repeating: 0, count: r)
+        for i in 0..<d { for j in 0..<r { scales[j] = max(scales[j], abs(p.components[i * r + j])) } }
+        scales = scales.map { $0 / 127 }
+        var q = [Int8](repeating: 0, count: depth * r)
+        for i in 0..<d {
+            for j in 0..<r where scales[j] > 0 { q[i * r + j] = Int8(max(-127, min(127, (p.components[i * r + j] / scales[j]).rounded()))) }
+        }
+        var packed = [Int8](repeating: 0, count: Int(tangle_qgemm_packed_bytes(Int64(depth), Int64(r))))
+        tangle_qgemm_pack(q, Int64(depth), Int64(r), &packed)
+        self.packed = packed
+        self.scales = scales
+        var bias = [Double](repeating: 0, count: r)
+        for i in 0..<d { for j in 0..<r { bias[j] -= Double(p.mean[i]) * Double(p.components[i * r + j]) } }
+        self.bias = bias.map(Float.init)
+    }
+
+    /// Projects `count` rows of `x` into `y` (`[count, r]`): rows without a negative value in 8
+    /// bits, together; the others (centred on `mean`) in float32. One row has its outputs split
+    /// over the workers.
+    func project(_ x: UnsafePointer<Float>, mean: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>) {
+        let d = inputDimension, r = outputDimension
+        var eight: [Int] = [], float: [Int] = []
+        for i in 0..<n {
+            if Self.hasNegative(x + i * d, count: d) { float.append(i) } else { eight.append(i) }
+        }
+        if !eight.isEmpty {
+            let rows = UnsafeMutablePointer<UInt8>.allocate(capacity: eight.count * depth + depth)
+            defer { rows.deallocate() }
+            var rowScales = [Float](repeating: 0, count: eight.count)
+            let padded = rows + eight.count * depth
+            for (t, i) in eight.enumerated() {
+                rowScales[t] = tangle_quantize_im2col(x + i * d, 1, 1, Int64(d), 1, 1, 0, 0, 1, 1, padded, 1, 1, rows + t * depth, Int64(depth))
+            }
+            let out = eight.count == n ? y : UnsafeMutablePointer<Float>.allocate(capacity: eight.count * r)
+            let m = eight.count
+            // Column blocks of 16 split over the workers for a single row (it reads every weight once).
+            let blocks = (r + 15) / 16
+            let parts = Parallel.split(blocks, into: m == 1 ? Parallel.workerCount : 1)
+            let shared = (SharedPointer(rows), SharedPointer(out))
+            packed.withUnsafeBufferPointer { w in
+                scales.withUnsafeBufferPointer { cs in
+                    bias.withUnsafeBufferPointer { b in
+                        rowScales.withUnsafeMutableBufferPointer { rs in
+                        let (w, cs, b) = (SharedPointer(UnsafeMutablePointer(mutating: w.baseAddress!)),
+                                          SharedPointer(UnsafeMutablePointer(mutating: cs.baseAddress!)),
+                                          SharedPointer(UnsafeMutablePointer(mutating: b.baseAddress!)))
+                        let rs = SharedPointer(rs.baseAddress!)
+                        let depth = depth
+                        Parallel.run(parts.count) { p in
+                            let range = parts[p]
+                            guard !range.isEmpty else { return }
+                            let c0 = range.lowerBound * 16, width = min(range.upperBound * 16, r) - c0
+                            tangle_qgemm(
+                                shared.0.base, Int64(depth), Int64(m), Int64(depth), w.base + c0 * depth, Int64(width), rs.base, cs.base + c0,
+                                b.base + c0, 0, shared.1.base + c0, Int64(r))
+                        }
+                        }
+                    }
+                }
+            }
+            if eight.count != n {
+                for (t, i) in eight.enumerated() { (y + i * r).update(from: out + t * r, count: r) }
+                out.deallocate()
+            }
+        }
+        components.withUnsafeBufferPointer { w in
+            guard !float.isEmpty else { return }
+            let c = FloatBuffer(count: d)
+            for i in float {
+                for j in 0..<d { c[j] = x[i * d + j] - mean[j] }
+                BLAS.gemv(transA: true, m: d, n: r, a: w.baseAddress!, lda: r, x: c.pointer, y: y + i * r)
             }
         }
     }

@@ -1,7 +1,8 @@
-/// The arithmetic of a forward pass.
+/// The arithmetic of judging.
 ///
 /// Training and its evaluation always run in float32. Judging (the neighbour index, the detector,
-/// everything calibrated on them) may run its convolutions in 8 bits: the layer's input is
+/// everything calibrated on them) may run in 8 bits where it pays: the index's PCA projections
+/// (of rows with no negative value; see `Projection.quantized()`) and convolutions, whose input is
 /// quantized per image to unsigned 8 bits (`max / 255` steps), its kernel per filter to signed 8
 /// bits (`max |w| / 127` steps), the products are summed exactly in 32-bit integers, and bias and
 /// activation follow in float32. On a processor with AVX-512 VNNI this is about four times the
@@ -10,8 +11,9 @@
 public enum Arithmetic: String, Codable, Sendable, CaseIterable {
     /// float32 everywhere.
     case float32
-    /// 8-bit convolutions where ``Arithmetic/runsInInt8(_:of:)`` allows, float32 elsewhere.
-    case int8Convolutions = "int8-convolutions"
+    /// 8-bit convolutions where ``Arithmetic/runsInInt8(_:of:)`` allows and 8-bit projections in
+    /// the neighbour index; float32 elsewhere.
+    case int8
 
     /// The fewest values in a convolution's patch for 8 bits to pay: smaller ones (a first layer
     /// over one grey channel has 25) are cheap in float32, and 8-bit weights cost them the most
@@ -22,7 +24,7 @@ public enum Arithmetic: String, Codable, Sendable, CaseIterable {
     /// patch has at least ``smallestInt8Patch`` values and whose input is never negative (it
     /// follows a ReLU, perhaps through max-pooling; 8-bit activations are unsigned).
     public func runsInInt8(_ index: Int, of network: Network) -> Bool {
-        guard self == .int8Convolutions, let conv = network.layers[index] as? Conv2DLayer, conv.patch >= Arithmetic.smallestInt8Patch
+        guard self == .int8, let conv = network.layers[index] as? Conv2DLayer, conv.patch >= Arithmetic.smallestInt8Patch
         else { return false }
         var i = index - 1
         while i >= 0 {

@@ -16,6 +16,16 @@ public final class FloatBuffer: @unchecked Sendable {
         pointer.initialize(repeating: 0, count: max(1, count))
     }
 
+    /// Allocates `count` values and copies them from `source`: no zeroing first (for large
+    /// per-batch copies, where the zero fill would cost as much as the copy).
+    public init(copying source: UnsafePointer<Float>, count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
+        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        pointer.initialize(from: source, count: count)
+        if count == 0 { pointer.initialize(to: 0) }
+    }
+
     /// Allocates a buffer holding a copy of `values`.
     public convenience init(_ values: [Float]) {
         self.init(count: values.count)

@@ -63,7 +63,7 @@ import TangleTensor
     /// In the reference architecture only `conv2` runs in 8 bits (conv1's patch is 25 values).
     @Test func onlyWideConvolutionsAfterAReLURunInInt8() throws {
         let net = try Network(architecture: .reference(), seed: 1)
-        let chosen = net.layers.indices.filter { Arithmetic.int8Convolutions.runsInInt8($0, of: net) }.map { net.layers[$0].spec.name }
+        let chosen = net.layers.indices.filter { Arithmetic.int8.runsInInt8($0, of: net) }.map { net.layers[$0].spec.name }
         #expect(chosen == ["conv2"])
         #expect(net.layers.indices.allSatisfy { !Arithmetic.float32.runsInInt8($0, of: net) })
         let linear = Architecture(
@@ -71,7 +71,7 @@ import TangleTensor
             layers: [.conv2d("a", filters: 16, kernel: 3, activation: .linear), .conv2d("b", filters: 16, kernel: 3), .dense("out", units: 2)])
         let l = try Network(architecture: linear, seed: 1)
         // "b" has a 144-value patch but its input can be negative.
-        #expect(l.layers.indices.allSatisfy { !Arithmetic.int8Convolutions.runsInInt8($0, of: l) })
+        #expect(l.layers.indices.allSatisfy { !Arithmetic.int8.runsInInt8($0, of: l) })
     }
 
     /// The 8-bit forward pass stays close to float32: every representation within a few percent.
@@ -89,7 +89,7 @@ import TangleTensor
             net.forward(ws, count: n)
             return ws
         }
-        let f = run(.float32), q = run(.int8Convolutions)
+        let f = run(.float32), q = run(.int8)
         for name in ["conv2", "pool2", "fc1", "logits"] {
             let i = try net.representationIndex(name)
             let count = n * (try net.representationSize(name))

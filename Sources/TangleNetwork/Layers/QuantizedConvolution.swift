@@ -2,7 +2,7 @@ import CInt8GEMM
 import TangleTensor
 
 /// A convolution layer's kernel in signed 8 bits, and its forward pass over unsigned 8-bit
-/// activations (see ``Arithmetic/int8Convolutions``).
+/// activations (see ``Arithmetic/int8``).
 ///
 /// The kernel is quantized when this value is made: a workspace that judges makes one per
 /// 8-bit layer from the network's weights at that moment.
