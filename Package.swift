@@ -40,8 +40,10 @@ let package = Package(
         .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"], swiftSettings: optimisedInDebug),
         // 8-bit dot products for the quantized neighbour search (AVX-512 VNNI, or portable C).
         .target(name: "CInt8Dot", cSettings: [.unsafeFlags(["-O3"])]),
+        // Direct float32 distances for narrow layers (the logits), with the top-k candidate test (AVX-512 or plain C).
+        .target(name: "CNarrowNearest", cSettings: [.unsafeFlags(["-O3"])]),
         // Exact k-nearest-neighbour search: float32 by GEMM, or 8-bit points by integer dot products.
-        .target(name: "TangleNeighbors", dependencies: ["TangleTensor", "CInt8Dot", "CInt8GEMM"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleNeighbors", dependencies: ["TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest"], swiftSettings: optimisedInDebug),
         // Detection metrics: AUROC, FPR at 95 % TPR, AUPR, thresholds.
         .target(name: "TangleMetrics"),
         // White-box FGSM and BIM attacks.
@@ -125,7 +127,7 @@ let package = Package(
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
-        .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM"]),
+        .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest"]),
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(

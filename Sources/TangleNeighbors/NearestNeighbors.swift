@@ -1,3 +1,5 @@
+import CNarrowNearest
+import CInt8Dot
 import TangleTensor
 
 /// Exact k-nearest-neighbour search by GEMM with a partial top-k, over a fixed reference set.
@@ -14,6 +16,13 @@ public final class NearestNeighbors: @unchecked Sendable {
     /// Features per point.
     public let dimension: Int
     private let norms: [Float]
+    /// For narrow points (at most ``narrowest`` features), a copy in 16-point blocks that the
+    /// direct-distance kernel reads (``searchNarrow(_:queryCount:k:)``).
+    let narrow: UnsafeMutablePointer<Float>?
+
+    /// Points this narrow are searched by direct distances instead of GEMM: with a handful of
+    /// features GEMM's packing and the scan of its output cost more than the arithmetic.
+    public static let narrowest = 32
 
     /// Indexes `count` points of `dimension` features (copied).
     public convenience init(points: UnsafePointer<Float>, count: Int, dimension: Int) {
@@ -37,6 +46,62 @@ public final class NearestNeighbors: @unchecked Sendable {
             n[i] = s
         }
         norms = n
+        if dimension <= Self.narrowest && count > 0 {
+            let packed = UnsafeMutablePointer<Float>.allocate(capacity: Int(tangle_narrow_packed_count(Int64(count), Int64(dimension))))
+            tangle_narrow_pack(points, Int64(count), Int64(dimension), packed)
+            narrow = packed
+        } else {
+            narrow = nil
+        }
+    }
+
+    deinit { narrow?.deallocate() }
+
+    /// Bytes of the blocked copy for narrow points.
+    var narrowBytes: Int { narrow == nil ? 0 : Int(tangle_narrow_packed_count(Int64(count), Int64(dimension))) * 4 }
+
+    /// The `k` nearest by direct distances `Σ (q − p)²` over the blocked copy: the workers split
+    /// the points, walk them in chunks of 1,024 and keep per query a candidate list cut back to its
+    /// `k` best (the bound later points must beat), as the 8-bit search does.
+    func searchNarrow(_ queries: UnsafePointer<Float>, queryCount m: Int, k kWanted: Int) -> [[(index: Int, distance: Float)]] {
+        let k = min(kWanted, count)
+        guard m > 0, k > 0, let narrow else { return [[(index: Int, distance: Float)]](repeating: [], count: m) }
+        let chunk = 1024, block = 16
+        let blocks = (count + block - 1) / block
+        let parts = Parallel.split(blocks, into: min(Parallel.workerCount, max(1, count / 1024)))
+        let room = 2 * k + chunk + 16
+        let lists = parts.map { _ in CandidateLists(queries: m, room: room) }
+        let packed = SharedPointer(narrow), q = SharedPointer(UnsafeMutablePointer(mutating: queries))
+        let (count, dimension) = (count, dimension)
+        Parallel.run(parts.count) { w in
+            let part = parts[w], list = lists[w]
+            let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: room)
+            defer { scratch.deallocate() }
+            var b0 = part.lowerBound
+            while b0 < part.upperBound {
+                let nb = min(chunk / block, part.upperBound - b0)
+                var q0 = 0
+                while q0 < m {
+                    let mq = min(8, m - q0)
+                    tangle_narrow_candidates(
+                        packed.base, Int64(dimension), Int64(b0), Int64(nb), Int64(count), q.base + q0 * dimension, Int64(mq), list.limits + q0,
+                        list.index + q0 * room, list.distance + q0 * room, Int64(room), list.counts + q0)
+                    for i in q0..<(q0 + mq) where list.counts[i] > 2 * k {
+                        list.limits[i] = tangle_topk_compact(list.index + i * room, list.distance + i * room, list.counts + i, Int64(k), 0, scratch)
+                    }
+                    q0 += mq
+                }
+                b0 += nb
+            }
+            for i in 0..<m { _ = tangle_topk_compact(list.index + i * room, list.distance + i * room, list.counts + i, Int64(k), 1, scratch) }
+        }
+        return (0..<m).map { i in
+            var all: [(index: Int, bits: Int32)] = []
+            all.reserveCapacity(k * lists.count)
+            for l in lists { for c in 0..<Int(l.counts[i]) { all.append((Int(l.index[i * room + c]), l.distance[i * room + c])) } }
+            if lists.count > 1 { all.sort { $0.bits < $1.bits || ($0.bits == $1.bits && $0.index < $1.index) } }
+            return all.prefix(k).map { (index: $0.index, distance: Float(bitPattern: UInt32(bitPattern: $0.bits))) }
+        }
     }
 
     /// The `k` nearest reference points of each of `queryCount` queries.

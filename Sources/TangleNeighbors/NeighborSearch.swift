@@ -12,10 +12,13 @@ public protocol NeighborSearch: AnyObject, Sendable {
 }
 
 extension NearestNeighbors: NeighborSearch {
-    public var storedBytes: Int { count * dimension * 4 }
+    public var storedBytes: Int { count * dimension * 4 + narrowBytes }
 
+    /// Narrow points by direct distances, wider ones by GEMM.
     public func search(_ queries: UnsafePointer<Float>, queryCount: Int, k: Int) -> [[(index: Int, distance: Float)]] {
-        search(queries, queryCount: queryCount, k: k, chunk: 2048, queryBlock: 512)
+        narrow != nil
+            ? searchNarrow(queries, queryCount: queryCount, k: k)
+            : search(queries, queryCount: queryCount, k: k, chunk: 2048, queryBlock: 512)
     }
 }
 

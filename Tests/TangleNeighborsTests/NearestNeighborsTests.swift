@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CNarrowNearest
 import TangleTensor
 @testable import TangleNeighbors
 
@@ -30,6 +31,45 @@ import TangleTensor
         let q: [Float] = [0, 0, 0]
         let found = q.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: 1, k: 5, chunk: 100) }
         #expect(found[0].map { $0.index } == [0, 1, 2, 3, 4])
+    }
+
+    /// Narrow points (the logits) go through the direct-distance kernel: the brute-force
+    /// neighbours, ties to the lower index, the same floats from the AVX-512 and the plain kernel,
+    /// and a count that is not a multiple of 16.
+    @Test(arguments: [37, 1]) func narrowSearchMatchesBruteForceOnEveryKernel(q: Int) {
+        var rng = SeededGenerator(seed: 12)
+        let (n, d, k) = (3001, 10, 75)
+        var points = (0..<(n * d)).map { _ in rng.nextFloat(in: -3, 3) }
+        for t in 0..<d { points[2999 * d + t] = points[5 * d + t] } // an exact tie: 5 before 2999
+        let queries = (0..<(q * d)).map { _ in rng.nextFloat(in: -3, 3) }
+        let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d) }
+        #expect(index.narrow != nil)
+        func run(plain: Int32) -> [[(index: Int, distance: Float)]] {
+            tangle_narrow_force_portable(plain)
+            defer { tangle_narrow_force_portable(0) }
+            return queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k) }
+        }
+        let fast = run(plain: 0), plain = run(plain: 1)
+        for i in 0..<q {
+            #expect(fast[i].map { $0.index } == plain[i].map { $0.index })
+            #expect(fast[i].map { $0.distance } == plain[i].map { $0.distance })
+            var all: [(index: Int, distance: Double)] = []
+            for j in 0..<n {
+                var s = 0.0
+                for t in 0..<d {
+                    let diff = Double(queries[i * d + t] - points[j * d + t])
+                    s += diff * diff
+                }
+                all.append((j, s))
+            }
+            all.sort { (a: (index: Int, distance: Double), b: (index: Int, distance: Double)) -> Bool in
+                a.distance < b.distance || (a.distance == b.distance && a.index < b.index)
+            }
+            let exact = all.prefix(k)
+            #expect(fast[i].map { $0.index } == exact.map { $0.index })
+            for (f, e) in zip(fast[i], exact) { #expect(abs(Double(f.distance) - e.distance) < 1e-4 * max(1, e.distance)) }
+            if let a = fast[i].firstIndex(where: { $0.index == 5 }), let b = fast[i].firstIndex(where: { $0.index == 2999 }) { #expect(a < b) }
+        }
     }
 
     @Test func normalizationGuardsZeroRows() {
