@@ -34,8 +34,10 @@ let package = Package(
         .target(name: "TangleDigest"),
         // 8-bit convolutions for judging: unsigned 8-bit activations times signed 8-bit weights (AVX-512 VNNI, AVX2 or plain C).
         .target(name: "CInt8GEMM", cSettings: [.unsafeFlags(["-O3"])]),
+        // Direct float32 convolution for small patches (a first layer over one grey channel), for judging (AVX-512 or plain C).
+        .target(name: "CDirectConv", cSettings: [.unsafeFlags(["-O3"])]),
         // Layers, the network built from an architecture description, losses and the optimiser.
-        .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM", "CDirectConv"], swiftSettings: optimisedInDebug),
         // The soft nearest neighbor loss, its temperatures, and the entangled objective.
         .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"], swiftSettings: optimisedInDebug),
         // 8-bit dot products for the quantized neighbour search (AVX-512 VNNI, or portable C).
@@ -124,7 +126,7 @@ let package = Package(
 
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
-        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM"]),
+        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest"]),

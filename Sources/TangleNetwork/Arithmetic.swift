@@ -12,7 +12,8 @@ public enum Arithmetic: String, Codable, Sendable, CaseIterable {
     /// float32 everywhere.
     case float32
     /// 8-bit convolutions where ``Arithmetic/runsInInt8(_:of:)`` allows and 8-bit projections in
-    /// the neighbour index; float32 elsewhere.
+    /// the neighbour index; float32 elsewhere, with the remaining (small-patch) convolutions
+    /// computed directly (``DirectConvolution``) rather than by im2col and GEMM.
     case int8
 
     /// The fewest values in a convolution's patch for 8 bits to pay: smaller ones (a first layer

@@ -144,7 +144,7 @@ public final class Network: @unchecked Sendable {
                 let inSize = layer.inputShape.size, outSize = layer.outputShape.size
                 let input = workspace.activations[i].pointer + r.lowerBound * inSize
                 let output = workspace.activations[i + 1].pointer + r.lowerBound * outSize
-                if let q = workspace.quantized[i] {
+                if let q = workspace.judging[i] {
                     q.forward(input: input, output: output, count: r.count, scratch: UnsafeMutableRawPointer(scratch))
                 } else {
                     layer.forward(input: input, output: output, count: r.count, parameters: params.base, scratch: scratch)

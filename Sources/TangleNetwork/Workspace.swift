@@ -27,9 +27,9 @@ public final class Workspace: @unchecked Sendable {
     public var accumulatedGradients: Set<Int> = []
     /// The arithmetic of the forward pass.
     public let arithmetic: Arithmetic
-    /// Per layer, its 8-bit stand-in when ``arithmetic`` runs it in 8 bits (quantized from the
-    /// weights when the workspace was made).
-    public let quantized: [QuantizedConvolution?]
+    /// Per layer, what runs it instead of its own forward pass under ``arithmetic`` (an 8-bit or
+    /// direct convolution, made from the weights when the workspace was made).
+    public let judging: [(any JudgingKernel)?]
 
     /// Allocates the buffers of `network` for batches of up to `capacity` images.
     ///
@@ -45,9 +45,11 @@ public final class Workspace: @unchecked Sendable {
     ) {
         precondition(!trainable || arithmetic == .float32, "training runs in float32")
         self.arithmetic = arithmetic
-        quantized = network.layers.indices.map { i in
-            arithmetic.runsInInt8(i, of: network)
-                ? QuantizedConvolution(layer: network.layers[i] as! Conv2DLayer, parameters: network.parameters.pointer) : nil
+        judging = network.layers.indices.map { i -> (any JudgingKernel)? in
+            guard arithmetic == .int8, let conv = network.layers[i] as? Conv2DLayer else { return nil }
+            return arithmetic.runsInInt8(i, of: network)
+                ? QuantizedConvolution(layer: conv, parameters: network.parameters.pointer)
+                : DirectConvolution(layer: conv, parameters: network.parameters.pointer)
         }
         self.capacity = capacity
         self.workers = max(1, workers)
@@ -58,7 +60,7 @@ public final class Workspace: @unchecked Sendable {
             trainable && (i > 0 || inputGradient) ? FloatBuffer(count: s * capacity) : nil
         }
         workerGradients = trainable ? (0..<self.workers).map { _ in FloatBuffer(count: network.parameterCount) } : []
-        let scratchCount = max(network.layers.map(\.scratchCount).max() ?? 0, quantized.map { ($0?.scratchBytes ?? 0) / 4 + 1 }.max() ?? 0)
+        let scratchCount = max(network.layers.map(\.scratchCount).max() ?? 0, judging.map { ($0?.scratchBytes ?? 0) / 4 + 1 }.max() ?? 0)
         scratch = (0..<self.workers).map { _ in FloatBuffer(count: scratchCount) }
         // Each worker calls BLAS from its own thread; one BLAS thread per call keeps them apart.
         if self.workers > 1 { BLAS.setThreads(1) }

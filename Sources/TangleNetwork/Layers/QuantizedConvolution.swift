@@ -6,7 +6,7 @@ import TangleTensor
 ///
 /// The kernel is quantized when this value is made: a workspace that judges makes one per
 /// 8-bit layer from the network's weights at that moment.
-public struct QuantizedConvolution: @unchecked Sendable {
+public struct QuantizedConvolution: JudgingKernel, @unchecked Sendable {
     /// The layer it stands in for.
     public let layer: Conv2DLayer
     /// The patch rounded up to a multiple of 4 (the kernels read 4 bytes at a time).

@@ -1,0 +1,115 @@
+#include "direct_conv.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TANGLE_HAVE_X86 1
+#endif
+
+static void pad_image(const float *image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded,
+    int64_t padded_h, int64_t padded_w) {
+    memset(padded, 0, (size_t)(padded_h * padded_w * ch) * sizeof(float));
+    for (int64_t y = 0; y < h; y++)
+        memcpy(padded + ((y + pad_top) * padded_w + pad_left) * ch, image + y * w * ch, (size_t)(w * ch) * sizeof(float));
+}
+
+static void conv_plain(const float *padded, int64_t padded_w, int64_t ch, const float *weights, const float *bias, int64_t filters,
+    int64_t kernel, int64_t stride, int64_t oh, int64_t ow, int relu, float *out) {
+    for (int64_t oy = 0; oy < oh; oy++)
+        for (int64_t ox = 0; ox < ow; ox++) {
+            float *o = out + (oy * ow + ox) * filters;
+            for (int64_t f = 0; f < filters; f++) {
+                float acc = bias[f];
+                for (int64_t ky = 0; ky < kernel; ky++)
+                    for (int64_t kx = 0; kx < kernel; kx++)
+                        for (int64_t c = 0; c < ch; c++)
+                            acc = fmaf(padded[((oy * stride + ky) * padded_w + ox * stride + kx) * ch + c],
+                                weights[((ky * kernel + kx) * ch + c) * filters + f], acc);
+                o[f] = relu && !(acc > 0) ? 0 : acc;
+            }
+        }
+}
+
+#if TANGLE_HAVE_X86
+#define AVX512 __attribute__((target("avx512f,fma")))
+
+/* NP neighbouring output pixels x up to 32 filters (a constant NP keeps the accumulators in registers). */
+AVX512 __attribute__((always_inline)) static inline void pixels_avx512(const float *padded, int64_t padded_w, int64_t ch,
+    const float *weights, int64_t filters, int64_t kernel, int64_t stride, int64_t oy, int64_t ox, int NP, __mmask16 m0, __mmask16 m1,
+    __m512 b0, __m512 b1, int relu, float *out, int64_t ow, int64_t f0) {
+    __m512 a0[4], a1[4];
+    for (int p = 0; p < NP; p++) {
+        a0[p] = b0;
+        a1[p] = b1;
+    }
+    for (int64_t ky = 0; ky < kernel; ky++) {
+        const float *row = padded + ((oy * stride + ky) * padded_w + ox * stride) * ch;
+        const float *wk = weights + ky * kernel * ch * filters + f0;
+        for (int64_t t = 0; t < kernel * ch; t++) {
+            /* t runs over (kx, c): the input at kx*ch + c, the weights' row ky*kernel*ch + t. */
+            __m512 w0 = _mm512_maskz_loadu_ps(m0, wk + t * filters), w1 = _mm512_maskz_loadu_ps(m1, wk + t * filters + 16);
+            for (int p = 0; p < NP; p++) {
+                __m512 x = _mm512_set1_ps(row[p * stride * ch + t]);
+                a0[p] = _mm512_fmadd_ps(x, w0, a0[p]);
+                a1[p] = _mm512_fmadd_ps(x, w1, a1[p]);
+            }
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int p = 0; p < NP; p++) {
+        float *o = out + (oy * ow + ox + p) * filters + f0;
+        _mm512_mask_storeu_ps(o, m0, relu ? _mm512_max_ps(a0[p], zero) : a0[p]);
+        if (m1) _mm512_mask_storeu_ps(o + 16, m1, relu ? _mm512_max_ps(a1[p], zero) : a1[p]);
+    }
+}
+
+AVX512 static void conv_avx512(const float *padded, int64_t padded_w, int64_t ch, const float *weights, const float *bias,
+    int64_t filters, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, int relu, float *out) {
+    for (int64_t f0 = 0; f0 < filters; f0 += 32) {
+        int64_t left0 = filters - f0, left1 = filters - f0 - 16;
+        __mmask16 m0 = left0 >= 16 ? 0xFFFF : (__mmask16)((1u << left0) - 1);
+        __mmask16 m1 = left1 <= 0 ? 0 : left1 >= 16 ? 0xFFFF : (__mmask16)((1u << left1) - 1);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, bias + f0), b1 = _mm512_maskz_loadu_ps(m1, bias + f0 + 16);
+        for (int64_t oy = 0; oy < oh; oy++) {
+            int64_t ox = 0;
+            for (; ox + 4 <= ow; ox += 4)
+                pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 4, m0, m1, b0, b1, relu, out, ow, f0);
+            for (; ox < ow; ox++)
+                pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 1, m0, m1, b0, b1, relu, out, ow, f0);
+        }
+    }
+}
+#endif
+
+static int force_plain = 0; /* relaxed atomics */
+static int best_level = 0;
+
+void tangle_conv_direct_force_portable(int force) { __atomic_store_n(&force_plain, force, __ATOMIC_RELAXED); }
+
+__attribute__((constructor)) static void choose_level(void) {
+#if TANGLE_HAVE_X86
+    __builtin_cpu_init();
+    int level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
+    const char *env = getenv("TANGLE_INT8_PORTABLE");
+    if (env && *env == '2') level = 0;
+    best_level = level;
+#endif
+}
+
+int tangle_conv_direct_accelerated(void) { return __atomic_load_n(&force_plain, __ATOMIC_RELAXED) ? 0 : best_level; }
+
+void tangle_conv_direct(
+    const float *image, int64_t h, int64_t w, int64_t ch, const float *weights, const float *bias, int64_t filters,
+    int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, int relu, float *padded,
+    int64_t padded_h, int64_t padded_w, float *out) {
+    pad_image(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w);
+#if TANGLE_HAVE_X86
+    if (tangle_conv_direct_accelerated()) {
+        conv_avx512(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
+        return;
+    }
+#endif
+    conv_plain(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
+}

@@ -1,0 +1,22 @@
+#ifndef TANGLE_DIRECT_CONV_H
+#define TANGLE_DIRECT_CONV_H
+
+#include <stdint.h>
+
+/// A float32 convolution computed directly (no im2col, no GEMM), for small patches such as a first
+/// layer over one grey channel: `out[oy][ox][f] = act(bias[f] + Σ_(ky,kx,c) in[oy*s+ky−pt][ox*s+kx−pl][c]
+/// · w[(ky*k+kx)*ch+c][f])`, summed in `(ky, kx, c)` order with one fused multiply-add per term
+/// (zero padding outside the image); `act` is ReLU when `relu` is non-zero. `padded` holds
+/// `padded_h * padded_w * ch` floats. Every kernel gives the same floats.
+void tangle_conv_direct(
+    const float *image, int64_t h, int64_t w, int64_t ch, const float *weights, const float *bias, int64_t filters,
+    int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, int relu, float *padded,
+    int64_t padded_h, int64_t padded_w, float *out);
+
+/// The kernel in use: 1 for AVX-512, 0 for plain C (`TANGLE_INT8_PORTABLE=2` forces plain C).
+int tangle_conv_direct_accelerated(void);
+
+/// Forces plain C for tests (1) or lets the best kernel run (0).
+void tangle_conv_direct_force_portable(int force);
+
+#endif
