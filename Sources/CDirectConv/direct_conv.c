@@ -8,6 +8,8 @@
 #define TANGLE_HAVE_X86 1
 #endif
 
+int tangle_conv_direct_accelerated(void);
+
 static void pad_image(const float *image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded,
     int64_t padded_h, int64_t padded_w) {
     memset(padded, 0, (size_t)(padded_h * padded_w * ch) * sizeof(float));
@@ -82,6 +84,49 @@ AVX512 static void conv_avx512(const float *padded, int64_t padded_w, int64_t ch
     }
 }
 #endif
+
+static inline float max_ge(float x, float y) { return x >= y ? x : y; }
+
+static void maxpool2_plain(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
+    int64_t oh = h / 2, ow = w / 2;
+    for (int64_t oy = 0; oy < oh; oy++)
+        for (int64_t ox = 0; ox < ow; ox++) {
+            const float *a = image + ((2 * oy) * w + 2 * ox) * ch, *b = a + ch, *c = a + w * ch, *d = c + ch;
+            float *o = out + (oy * ow + ox) * ch;
+            for (int64_t t = 0; t < ch; t++) o[t] = max_ge(max_ge(a[t], b[t]), max_ge(c[t], d[t]));
+        }
+}
+
+#if TANGLE_HAVE_X86
+AVX512 static inline __m512 max_ge_512(__m512 x, __m512 y) {
+    return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_GE_OQ), y, x);
+}
+
+AVX512 static void maxpool2_avx512(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
+    int64_t oh = h / 2, ow = w / 2;
+    for (int64_t oy = 0; oy < oh; oy++)
+        for (int64_t ox = 0; ox < ow; ox++) {
+            const float *a = image + ((2 * oy) * w + 2 * ox) * ch, *b = a + ch, *c = a + w * ch, *d = c + ch;
+            float *o = out + (oy * ow + ox) * ch;
+            for (int64_t t = 0; t < ch; t += 16) {
+                __mmask16 m = ch - t >= 16 ? 0xFFFF : (__mmask16)((1u << (ch - t)) - 1);
+                __m512 va = _mm512_maskz_loadu_ps(m, a + t), vb = _mm512_maskz_loadu_ps(m, b + t);
+                __m512 vc = _mm512_maskz_loadu_ps(m, c + t), vd = _mm512_maskz_loadu_ps(m, d + t);
+                _mm512_mask_storeu_ps(o + t, m, max_ge_512(max_ge_512(va, vb), max_ge_512(vc, vd)));
+            }
+        }
+}
+#endif
+
+void tangle_maxpool2(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
+#if TANGLE_HAVE_X86
+    if (tangle_conv_direct_accelerated()) {
+        maxpool2_avx512(image, h, w, ch, out);
+        return;
+    }
+#endif
+    maxpool2_plain(image, h, w, ch, out);
+}
 
 static int force_plain = 0; /* relaxed atomics */
 static int best_level = 0;

@@ -124,10 +124,15 @@ public final class Detector: @unchecked Sendable {
                 InputScores(
                     prediction: best, probability: Double(probs[i * classes + best]), logSumExp: lse, labelCounts: [],
                     distances: [], dknn: nil, mahalanobis: nil, squeeze: 0))
-            results[i].roughness = Roughness.exponents.map {
-                Roughness.score(x + i * size, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
+        }
+        // Roughness reads only the input: the images split over the workers.
+        let input = SharedPointer(UnsafeMutablePointer(mutating: x))
+        let rough = Self.parallelMap(n) { i in
+            Roughness.exponents.map {
+                Roughness.score(input.base + i * size, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
             }
         }
+        for i in 0..<n { results[i].roughness = rough[i] }
         // Mahalanobis on its layer.
         if let g = gaussian, let idx = try? network.representationIndex(g.layer) {
             let m = g.score.score(workspace.activation(idx).pointer, count: n)
@@ -170,6 +175,21 @@ public final class Detector: @unchecked Sendable {
             }
         }
         return results
+    }
+
+    /// `(0..<n).map(f)` with the indices split over the workers (one worker below 64).
+    static func parallelMap<T>(_ n: Int, _ f: @escaping @Sendable (Int) -> T) -> [T] {
+        guard n > 0 else { return [] }
+        let out = UnsafeMutablePointer<T>.allocate(capacity: n)
+        defer { out.deallocate() }
+        let target = SharedPointer(out)
+        let parts = Parallel.split(n, into: n >= 64 ? Parallel.workerCount : 1)
+        Parallel.run(parts.count) { p in
+            for i in parts[p] { (target.base + i).initialize(to: f(i)) }
+        }
+        let result = Array(UnsafeBufferPointer(start: out, count: n))
+        out.deinitialize(count: n)
+        return result
     }
 
     /// Fits the conformal predictor on calibration images and their labels: the calibration

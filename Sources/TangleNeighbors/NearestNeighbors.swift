@@ -95,13 +95,7 @@ public final class NearestNeighbors: @unchecked Sendable {
             }
             for i in 0..<m { _ = tangle_topk_compact(list.index + i * room, list.distance + i * room, list.counts + i, Int64(k), 1, scratch) }
         }
-        return (0..<m).map { i in
-            var all: [(index: Int, bits: Int32)] = []
-            all.reserveCapacity(k * lists.count)
-            for l in lists { for c in 0..<Int(l.counts[i]) { all.append((Int(l.index[i * room + c]), l.distance[i * room + c])) } }
-            if lists.count > 1 { all.sort { $0.bits < $1.bits || ($0.bits == $1.bits && $0.index < $1.index) } }
-            return all.prefix(k).map { (index: $0.index, distance: Float(bitPattern: UInt32(bitPattern: $0.bits))) }
-        }
+        return CandidateLists.merge(lists, queries: m, k: k, room: room) { bits, _ in Float(bitPattern: UInt32(bitPattern: bits)) }
     }
 
     /// The `k` nearest reference points of each of `queryCount` queries.

@@ -174,16 +174,8 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         }
         // Merge the workers' lists; distances back from grid units, plus any clipped length.
         let step2 = scale * scale
-        return (0..<m).map { i in
-            var all: [(index: Int, distance: Int32)] = []
-            all.reserveCapacity(k * lists.count)
-            for l in lists {
-                for c in 0..<Int(l.counts[i]) { all.append((Int(l.index[i * room + c]), l.distance[i * room + c])) }
-            }
-            if lists.count > 1 { all.sort { $0.distance < $1.distance || ($0.distance == $1.distance && $0.index < $1.index) } }
-            let extra = clippedLengths[i] * step2
-            return all.prefix(k).map { (index: $0.index, distance: Float($0.distance) * step2 + extra) }
-        }
+        let extras = clippedLengths.map { $0 * step2 }
+        return CandidateLists.merge(lists, queries: m, k: k, room: room) { d, i in Float(d) * step2 + extras[i] }
     }
 }
 
@@ -208,6 +200,40 @@ final class CandidateLists: @unchecked Sendable {
         distance.deallocate()
         counts.deallocate()
         limits.deallocate()
+    }
+
+    /// Each query's `k` best over the workers' lists, which the final compaction left sorted by
+    /// (distance, index): a merge of sorted runs, queries split over the workers. `value` turns a
+    /// stored distance into the reported one.
+    static func merge(
+        _ lists: [CandidateLists], queries m: Int, k: Int, room: Int, value: @escaping @Sendable (Int32, Int) -> Float
+    ) -> [[(index: Int, distance: Float)]] {
+        var out = [[(index: Int, distance: Float)]](repeating: [], count: m)
+        out.withUnsafeMutableBufferPointer { o in
+            let target = SharedPointer(o.baseAddress!)
+            let parts = Parallel.split(m, into: m >= 32 ? Parallel.workerCount : 1)
+            Parallel.run(parts.count) { p in
+                for i in parts[p] {
+                    var cursor = [Int](repeating: 0, count: lists.count)
+                    var best: [(index: Int, distance: Float)] = []
+                    best.reserveCapacity(k)
+                    while best.count < k {
+                        // The smallest (distance, index) at the lists' cursors.
+                        var pick = -1
+                        var pd: Int32 = 0, pj: Int32 = 0
+                        for (l, list) in lists.enumerated() where cursor[l] < Int(list.counts[i]) {
+                            let d = list.distance[i * room + cursor[l]], j = list.index[i * room + cursor[l]]
+                            if pick < 0 || d < pd || (d == pd && j < pj) { (pick, pd, pj) = (l, d, j) }
+                        }
+                        if pick < 0 { break }
+                        cursor[pick] += 1
+                        best.append((index: Int(pj), distance: value(pd, i)))
+                    }
+                    (target.base + i).initialize(to: best)
+                }
+            }
+        }
+        return out
     }
 }
 

@@ -46,7 +46,9 @@ public final class Workspace: @unchecked Sendable {
         precondition(!trainable || arithmetic == .float32, "training runs in float32")
         self.arithmetic = arithmetic
         judging = network.layers.indices.map { i -> (any JudgingKernel)? in
-            guard arithmetic == .int8, let conv = network.layers[i] as? Conv2DLayer else { return nil }
+            guard arithmetic == .int8 else { return nil }
+            if let pool = network.layers[i] as? MaxPoolLayer { return pool.size == 2 ? DirectMaxPool(layer: pool) : nil }
+            guard let conv = network.layers[i] as? Conv2DLayer else { return nil }
             return arithmetic.runsInInt8(i, of: network)
                 ? QuantizedConvolution(layer: conv, parameters: network.parameters.pointer)
                 : DirectConvolution(layer: conv, parameters: network.parameters.pointer)

@@ -144,4 +144,29 @@ import TangleTensor
             #expect(fast.contains { $0 > 0 } && fast.contains { $0 == 0 })
         }
     }
+
+    /// The judging max-pool gives exactly the layer's values (ties, ragged edges and channel
+    /// counts that are not a multiple of 16 included), on both kernels.
+    @Test func directMaxPoolEqualsTheLayer() throws {
+        var rng = SeededGenerator(seed: 5)
+        for (h, w, c) in [(28, 28, 32), (7, 9, 3), (14, 14, 64), (5, 5, 17)] {
+            let net = try Network(architecture: Architecture(input: Shape3(height: h, width: w, channels: c), layers: [.maxpool("p")]), seed: 1)
+            let n = 2
+            // Values on a coarse grid, so windows have ties.
+            let images = (0..<(n * h * w * c)).map { _ in Float(Int(rng.nextFloat(in: 0, 4))) - 1 }
+            let ws = Workspace(network: net, capacity: n, trainable: false)
+            images.withUnsafeBufferPointer { ws.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
+            net.forward(ws, count: n)
+            let pool = DirectMaxPool(layer: net.layers[0] as! MaxPoolLayer)
+            for plain: Int32 in [0, 1] {
+                tangle_conv_direct_force_portable(plain)
+                defer { tangle_conv_direct_force_portable(0) }
+                var out = [Float](repeating: .nan, count: n * net.layers[0].outputShape.size)
+                images.withUnsafeBufferPointer { i in
+                    out.withUnsafeMutableBufferPointer { pool.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: UnsafeMutableRawPointer(ws.scratch[0].pointer)) }
+                }
+                #expect(out == Array(UnsafeBufferPointer(start: ws.logits.pointer, count: out.count)), "\(h)x\(w)x\(c) plain \(plain)")
+            }
+        }
+    }
 }

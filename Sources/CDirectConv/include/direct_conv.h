@@ -13,6 +13,11 @@ void tangle_conv_direct(
     int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, int relu, float *padded,
     int64_t padded_h, int64_t padded_w, float *out);
 
+/// 2x2 max-pooling with stride 2 of one NHWC image (`h x w x ch` floats; a ragged last row or
+/// column is dropped): each output is `max(max(a, b), max(c, d))` over its window in reading order,
+/// where `max(x, y)` is `x >= y ? x : y`, exactly as the float32 layer computes it.
+void tangle_maxpool2(const float *image, int64_t h, int64_t w, int64_t ch, float *out);
+
 /// The kernel in use: 1 for AVX-512, 0 for plain C (`TANGLE_INT8_PORTABLE=2` forces plain C).
 int tangle_conv_direct_accelerated(void);
 

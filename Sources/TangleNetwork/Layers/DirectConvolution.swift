@@ -44,3 +44,25 @@ public struct DirectConvolution: JudgingKernel, @unchecked Sendable {
         }
     }
 }
+
+/// 2x2 max-pooling for judging (`tangle_maxpool2`, sixteen channels at a time): the same values as
+/// ``MaxPoolLayer``, which the float32 path computes eight channels at a time.
+public struct DirectMaxPool: JudgingKernel {
+    /// The layer it stands in for (its window must be 2).
+    public let layer: MaxPoolLayer
+
+    /// Wraps a 2x2 max-pooling layer.
+    public init(layer: MaxPoolLayer) {
+        precondition(layer.size == 2, "only 2x2 windows")
+        self.layer = layer
+    }
+
+    public var scratchBytes: Int { 0 }
+
+    public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, scratch: UnsafeMutableRawPointer) {
+        let (i, o) = (layer.inputShape, layer.outputShape)
+        for img in 0..<count {
+            tangle_maxpool2(input + img * i.size, Int64(i.height), Int64(i.width), Int64(i.channels), output + img * o.size)
+        }
+    }
+}

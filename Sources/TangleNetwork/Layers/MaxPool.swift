@@ -9,7 +9,7 @@ public struct MaxPoolLayer: Layer {
     public let parameterOffset: Int
     public var parameterSpecs: [ParameterSpec] { [] }
     public var scratchCount: Int { 0 }
-    private let size: Int
+    let size: Int
 
     /// Creates the layer.
     public init(spec: LayerSpec, input: Shape3, parameterOffset: Int) throws {
