@@ -79,7 +79,7 @@ public final class NearestNeighbors: @unchecked Sendable {
             defer { scratch.deallocate() }
             var b0 = part.lowerBound
             while b0 < part.upperBound {
-                let nb = min(chunk / block, part.upperBound - b0)
+                let nb = min((b0 == part.lowerBound ? CandidateLists.firstChunk(k: k, chunk: chunk) : chunk) / block, part.upperBound - b0)
                 var q0 = 0
                 while q0 < m {
                     let mq = min(8, m - q0)

@@ -150,7 +150,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
                 bias.withUnsafeBufferPointer { b in
                     var b0 = part.lowerBound
                     while b0 < part.upperBound {
-                        let nb = min(chunk / block, part.upperBound - b0)
+                        let nb = min((b0 == part.lowerBound ? CandidateLists.firstChunk(k: k, chunk: chunk) : chunk) / block, part.upperBound - b0)
                         var q0 = 0
                         while q0 < m {
                             let mq = min(tile, m - q0)
@@ -200,6 +200,13 @@ final class CandidateLists: @unchecked Sendable {
         distance.deallocate()
         counts.deallocate()
         limits.deallocate()
+    }
+
+    /// Points in a worker's first chunk: every one of them is a candidate (there is no bound
+    /// yet), so it is kept small — a multiple of 16 above `2k`, which makes the first compaction set
+    /// the bound — and the chunks after it are full-sized.
+    static func firstChunk(k: Int, chunk: Int) -> Int {
+        min(chunk, max(256, (2 * k + 16) / 16 * 16 + 16))
     }
 
     /// Each query's `k` best over the workers' lists, which the final compaction left sorted by

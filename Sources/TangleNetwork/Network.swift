@@ -124,6 +124,9 @@ public final class Network: @unchecked Sendable {
         parameters.pointer.update(from: other.parameters.pointer, count: parameterCount)
     }
 
+    /// Images that judging's leading layers take at a time (see ``forward(_:count:zeroGradients:)``).
+    public static let judgingGroup = 4
+
     /// Runs the forward pass over the first `count` images in `workspace.input`, in the
     /// workspace's ``Workspace/arithmetic``.
     ///
@@ -140,16 +143,27 @@ public final class Network: @unchecked Sendable {
             let r = ranges[w]
             guard !r.isEmpty else { return }
             let scratch = workspace.scratch[w].pointer
-            for (i, layer) in layers.enumerated() {
-                let inSize = layer.inputShape.size, outSize = layer.outputShape.size
-                let input = workspace.activations[i].pointer + r.lowerBound * inSize
-                let output = workspace.activations[i + 1].pointer + r.lowerBound * outSize
+            // Judging runs the leading layers that have judging kernels (the convolutions and their
+            // pooling) a few images at a time through all of them, so each image's large early
+            // activations are still in cache for the next layer; the rest layer by layer.
+            let leading = workspace.judging.prefix { $0 != nil }.count
+            func run(_ i: Int, _ first: Int, _ count: Int) {
+                let layer = layers[i]
+                let input = workspace.activations[i].pointer + first * layer.inputShape.size
+                let output = workspace.activations[i + 1].pointer + first * layer.outputShape.size
                 if let q = workspace.judging[i] {
-                    q.forward(input: input, output: output, count: r.count, scratch: UnsafeMutableRawPointer(scratch))
+                    q.forward(input: input, output: output, count: count, scratch: UnsafeMutableRawPointer(scratch))
                 } else {
-                    layer.forward(input: input, output: output, count: r.count, parameters: params.base, scratch: scratch)
+                    layer.forward(input: input, output: output, count: count, parameters: params.base, scratch: scratch)
                 }
             }
+            var first = r.lowerBound
+            while first < r.upperBound {
+                let n = min(Network.judgingGroup, r.upperBound - first)
+                for i in 0..<leading { run(i, first, n) }
+                first += n
+            }
+            for i in leading..<layers.count { run(i, r.lowerBound, r.count) }
             if zeroGradients {
                 // Only buffers that losses add into need clearing; the backward pass overwrites the rest.
                 for i in workspace.accumulatedGradients.union([layers.count]) {
