@@ -17,22 +17,41 @@ static void pad_image(const float *image, int64_t h, int64_t w, int64_t ch, int6
         memcpy(padded + ((y + pad_top) * padded_w + pad_left) * ch, image + y * w * ch, (size_t)(w * ch) * sizeof(float));
 }
 
-static void conv_plain(const float *padded, int64_t padded_w, int64_t ch, const float *weights, const float *bias, int64_t filters,
-    int64_t kernel, int64_t stride, int64_t oh, int64_t ow, int relu, float *out) {
+/* Plain C, vectorisable over the filters (the same sums in the same order); compiled twice:
+   generic and for AVX2 with FMA. */
+__attribute__((always_inline)) static inline void conv_plain_body(const float *padded, int64_t padded_w, int64_t ch,
+    const float *weights, const float *bias, int64_t filters, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, int relu,
+    float *out) {
     for (int64_t oy = 0; oy < oh; oy++)
         for (int64_t ox = 0; ox < ow; ox++) {
             float *o = out + (oy * ow + ox) * filters;
-            for (int64_t f = 0; f < filters; f++) {
-                float acc = bias[f];
+            for (int64_t f0 = 0; f0 < filters; f0 += 64) {
+                int64_t nf = filters - f0 < 64 ? filters - f0 : 64;
+                float acc[64];
+                for (int64_t f = 0; f < nf; f++) acc[f] = bias[f0 + f];
                 for (int64_t ky = 0; ky < kernel; ky++)
                     for (int64_t kx = 0; kx < kernel; kx++)
-                        for (int64_t c = 0; c < ch; c++)
-                            acc = fmaf(padded[((oy * stride + ky) * padded_w + ox * stride + kx) * ch + c],
-                                weights[((ky * kernel + kx) * ch + c) * filters + f], acc);
-                o[f] = relu && !(acc > 0) ? 0 : acc;
+                        for (int64_t c = 0; c < ch; c++) {
+                            float x = padded[((oy * stride + ky) * padded_w + ox * stride + kx) * ch + c];
+                            const float *wr = weights + ((ky * kernel + kx) * ch + c) * filters + f0;
+                            for (int64_t f = 0; f < nf; f++) acc[f] = fmaf(x, wr[f], acc[f]);
+                        }
+                for (int64_t f = 0; f < nf; f++) o[f0 + f] = relu && !(acc[f] > 0) ? 0 : acc[f];
             }
         }
 }
+
+static void conv_plain(const float *padded, int64_t padded_w, int64_t ch, const float *weights, const float *bias, int64_t filters,
+    int64_t kernel, int64_t stride, int64_t oh, int64_t ow, int relu, float *out) {
+    conv_plain_body(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
+}
+
+#if TANGLE_HAVE_X86
+__attribute__((target("avx2,fma"))) static void conv_avx2(const float *padded, int64_t padded_w, int64_t ch, const float *weights,
+    const float *bias, int64_t filters, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, int relu, float *out) {
+    conv_plain_body(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
+}
+#endif
 
 #if TANGLE_HAVE_X86
 #define AVX512 __attribute__((target("avx512f,fma")))
@@ -87,7 +106,7 @@ AVX512 static void conv_avx512(const float *padded, int64_t padded_w, int64_t ch
 
 static inline float max_ge(float x, float y) { return x >= y ? x : y; }
 
-static void maxpool2_plain(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
+__attribute__((always_inline)) static inline void maxpool2_body(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
     int64_t oh = h / 2, ow = w / 2;
     for (int64_t oy = 0; oy < oh; oy++)
         for (int64_t ox = 0; ox < ow; ox++) {
@@ -97,7 +116,13 @@ static void maxpool2_plain(const float *image, int64_t h, int64_t w, int64_t ch,
         }
 }
 
+static void maxpool2_plain(const float *image, int64_t h, int64_t w, int64_t ch, float *out) { maxpool2_body(image, h, w, ch, out); }
+
 #if TANGLE_HAVE_X86
+__attribute__((target("avx2"))) static void maxpool2_avx2(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
+    maxpool2_body(image, h, w, ch, out);
+}
+
 AVX512 static inline __m512 max_ge_512(__m512 x, __m512 y) {
     return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_GE_OQ), y, x);
 }
@@ -120,8 +145,13 @@ AVX512 static void maxpool2_avx512(const float *image, int64_t h, int64_t w, int
 
 void tangle_maxpool2(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
 #if TANGLE_HAVE_X86
-    if (tangle_conv_direct_accelerated()) {
+    int level = tangle_conv_direct_accelerated();
+    if (level == 2) {
         maxpool2_avx512(image, h, w, ch, out);
+        return;
+    }
+    if (level == 1) {
+        maxpool2_avx2(image, h, w, ch, out);
         return;
     }
 #endif
@@ -136,14 +166,21 @@ void tangle_conv_direct_force_portable(int force) { __atomic_store_n(&force_plai
 __attribute__((constructor)) static void choose_level(void) {
 #if TANGLE_HAVE_X86
     __builtin_cpu_init();
-    int level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int level = avx2 && __builtin_cpu_supports("avx512f") ? 2 : avx2 ? 1 : 0;
     const char *env = getenv("TANGLE_INT8_PORTABLE");
+    if (env && *env == '1' && level > 1) level = 1;
     if (env && *env == '2') level = 0;
     best_level = level;
 #endif
 }
 
-int tangle_conv_direct_accelerated(void) { return __atomic_load_n(&force_plain, __ATOMIC_RELAXED) ? 0 : best_level; }
+int tangle_conv_direct_accelerated(void) {
+    int level = best_level, forced = __atomic_load_n(&force_plain, __ATOMIC_RELAXED);
+    if (forced == 1 && level > 1) level = 1;
+    if (forced >= 2) level = 0;
+    return level;
+}
 
 void tangle_conv_direct(
     const float *image, int64_t h, int64_t w, int64_t ch, const float *weights, const float *bias, int64_t filters,
@@ -151,8 +188,13 @@ void tangle_conv_direct(
     int64_t padded_h, int64_t padded_w, float *out) {
     pad_image(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w);
 #if TANGLE_HAVE_X86
-    if (tangle_conv_direct_accelerated()) {
+    int level = tangle_conv_direct_accelerated();
+    if (level == 2) {
         conv_avx512(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
+        return;
+    }
+    if (level == 1) {
+        conv_avx2(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
         return;
     }
 #endif

@@ -59,12 +59,60 @@ static void gemm_plain(
 }
 
 #if TANGLE_HAVE_X86
-__attribute__((target("avx2,fma"))) static void gemm_avx2(
-    const uint8_t *a, int64_t lda, int64_t m, int64_t k, const int8_t *packed, int64_t n, const float *rs, const float *cs,
-    const float *bias, int relu, float *c, int64_t ldc) {
-    gemm_plain_body(a, lda, m, k, packed, n, rs, cs, bias, relu, c, ldc);
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* Two rows (or one) against one block of 16 columns, exactly: bytes widened to 16 bits, then
+   vpmaddwd (no saturation). Each accumulator holds 4 columns' two partial sums. */
+AVX2 static void rows_avx2(const uint8_t *a0, const uint8_t *a1, int64_t k4, const int8_t *block, int32_t *out0, int32_t *out1) {
+    __m256i s0[4], s1[4];
+    for (int h = 0; h < 4; h++) s0[h] = s1[h] = _mm256_setzero_si256();
+    for (int64_t g = 0; g < k4; g++) {
+        __m256i w[4];
+        for (int h = 0; h < 4; h++) w[h] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + g * 64 + h * 16)));
+        int32_t x0;
+        memcpy(&x0, a0 + g * 4, 4);
+        __m256i b0 = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(x0)));
+        for (int h = 0; h < 4; h++) s0[h] = _mm256_add_epi32(s0[h], _mm256_madd_epi16(w[h], b0));
+        if (a1) {
+            int32_t x1;
+            memcpy(&x1, a1 + g * 4, 4);
+            __m256i b1 = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(x1)));
+            for (int h = 0; h < 4; h++) s1[h] = _mm256_add_epi32(s1[h], _mm256_madd_epi16(w[h], b1));
+        }
+    }
+    /* hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the 64-bit permute puts the columns in order. */
+    for (int h = 0; h < 2; h++) {
+        _mm256_storeu_si256((__m256i *)(out0 + h * 8), _mm256_permute4x64_epi64(_mm256_hadd_epi32(s0[2 * h], s0[2 * h + 1]), 0xD8));
+        if (a1)
+            _mm256_storeu_si256((__m256i *)(out1 + h * 8), _mm256_permute4x64_epi64(_mm256_hadd_epi32(s1[2 * h], s1[2 * h + 1]), 0xD8));
+    }
 }
 
+AVX2 static void gemm_avx2(
+    const uint8_t *a, int64_t lda, int64_t m, int64_t k, const int8_t *packed, int64_t n, const float *rs, const float *cs,
+    const float *bias, int relu, float *c, int64_t ldc) {
+    int64_t blocks = (n + 15) / 16, k4 = k / 4;
+    int32_t acc[2][16];
+    for (int64_t cb = 0; cb < blocks; cb++) {
+        const int8_t *block = packed + cb * k4 * 64;
+        for (int64_t i = 0; i < m; i += 2) {
+            int pair = i + 1 < m;
+            rows_avx2(a + i * lda, pair ? a + (i + 1) * lda : NULL, k4, block, acc[0], acc[1]);
+            for (int t = 0; t <= pair; t++)
+                for (int col = 0; col < 16; col++) {
+                    int64_t j = cb * 16 + col;
+                    if (j >= n) break;
+                    float s = rs[i + t] * cs[j];
+                    float v = fmaf((float)acc[t][col], s, bias[j]);
+                    if (relu && !(v > 0)) v = 0;
+                    c[(i + t) * ldc + j] = v;
+                }
+        }
+    }
+}
+#endif
+
+#if TANGLE_HAVE_X86
 #define VNNI __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
 
 /* One register tile: R rows x NB blocks of 16 columns (R * NB <= 24 accumulators). `valid` is how

@@ -23,7 +23,7 @@ static inline float limit_of(int32_t bits) {
     return f;
 }
 
-static void candidates_plain(
+__attribute__((always_inline)) static inline void candidates_body(
     const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,
     int64_t query_count, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
     for (int64_t i = 0; i < query_count; i++) {
@@ -52,7 +52,19 @@ static void candidates_plain(
     }
 }
 
+static void candidates_plain(
+    const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,
+    int64_t query_count, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
+    candidates_body(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc, out_count);
+}
+
 #if TANGLE_HAVE_X86
+__attribute__((target("avx2,fma"))) static void candidates_avx2(
+    const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,
+    int64_t query_count, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
+    candidates_body(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc, out_count);
+}
+
 #define AVX512 __attribute__((target("avx512f,fma")))
 
 /* One block against up to 8 queries: the block's features are loaded once per feature and shared. */
@@ -101,21 +113,34 @@ void tangle_narrow_force_portable(int force) { __atomic_store_n(&force_plain, fo
 __attribute__((constructor)) static void choose_level(void) {
 #if TANGLE_HAVE_X86
     __builtin_cpu_init();
-    int level = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma") ? 1 : 0;
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int level = avx2 && __builtin_cpu_supports("avx512f") ? 2 : avx2 ? 1 : 0;
     const char *env = getenv("TANGLE_INT8_PORTABLE");
+    if (env && *env == '1' && level > 1) level = 1;
     if (env && *env == '2') level = 0;
     best_level = level;
 #endif
 }
 
-int tangle_narrow_accelerated(void) { return __atomic_load_n(&force_plain, __ATOMIC_RELAXED) ? 0 : best_level; }
+int tangle_narrow_accelerated(void) {
+    int level = best_level, forced = __atomic_load_n(&force_plain, __ATOMIC_RELAXED);
+    if (forced == 1 && level > 1) level = 1;
+    if (forced >= 2) level = 0;
+    return level;
+}
 
 void tangle_narrow_candidates(
     const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,
     int64_t query_count, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
 #if TANGLE_HAVE_X86
-    if (tangle_narrow_accelerated()) {
+    int level = tangle_narrow_accelerated();
+    if (level == 2) {
         candidates_avx512(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc,
+            out_count);
+        return;
+    }
+    if (level == 1) {
+        candidates_avx2(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc,
             out_count);
         return;
     }

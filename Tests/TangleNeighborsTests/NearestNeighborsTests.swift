@@ -34,7 +34,7 @@ import TangleTensor
     }
 
     /// Narrow points (the logits) go through the direct-distance kernel: the brute-force
-    /// neighbours, ties to the lower index, the same floats from the AVX-512 and the plain kernel,
+    /// neighbours, ties to the lower index, the same floats from the AVX-512, AVX2 and plain kernels,
     /// and a count that is not a multiple of 16.
     @Test(arguments: [37, 1]) func narrowSearchMatchesBruteForceOnEveryKernel(q: Int) {
         var rng = SeededGenerator(seed: 12)
@@ -49,10 +49,11 @@ import TangleTensor
             defer { tangle_narrow_force_portable(0) }
             return queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k) }
         }
-        let fast = run(plain: 0), plain = run(plain: 1)
+        let fast = run(plain: 0), avx2 = run(plain: 1), plain = run(plain: 2)
         for i in 0..<q {
             #expect(fast[i].map { $0.index } == plain[i].map { $0.index })
             #expect(fast[i].map { $0.distance } == plain[i].map { $0.distance })
+            #expect(avx2[i].map { $0.distance } == plain[i].map { $0.distance })
             var all: [(index: Int, distance: Double)] = []
             for j in 0..<n {
                 var s = 0.0

@@ -109,7 +109,7 @@ import TangleTensor
         #expect((0..<(n * 6272)).allSatisfy { abs(f.activation(c1)[$0] - q.activation(c1)[$0]) <= 1e-5 * max(1, abs(f.activation(c1)[$0])) })
     }
 
-    /// The direct convolution: the AVX-512 and plain kernels give the same floats, and both match
+    /// The direct convolution: the AVX-512, AVX2 and plain kernels give the same floats, and both match
     /// the im2col/GEMM layer up to rounding, for odd widths, strides, channels and filter counts.
     @Test func directConvolutionMatchesTheLayer() throws {
         var rng = SeededGenerator(seed: 21)
@@ -135,8 +135,9 @@ import TangleTensor
                 images.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { direct.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: scratch) } }
                 return out
             }
-            let fast = run(plain: 0), plain = run(plain: 1)
+            let fast = run(plain: 0), avx2 = run(plain: 1), plain = run(plain: 2)
             #expect(fast == plain, "\(h)x\(w)x\(c), \(f) filters, stride \(stride)")
+            #expect(avx2 == plain, "\(h)x\(w)x\(c), \(f) filters, stride \(stride)")
             let ws = Workspace(network: net, capacity: n, trainable: false)
             images.withUnsafeBufferPointer { ws.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
             net.forward(ws, count: n)
@@ -158,7 +159,7 @@ import TangleTensor
             images.withUnsafeBufferPointer { ws.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
             net.forward(ws, count: n)
             let pool = DirectMaxPool(layer: net.layers[0] as! MaxPoolLayer)
-            for plain: Int32 in [0, 1] {
+            for plain: Int32 in [0, 1, 2] {
                 tangle_conv_direct_force_portable(plain)
                 defer { tangle_conv_direct_force_portable(0) }
                 var out = [Float](repeating: .nan, count: n * net.layers[0].outputShape.size)
