@@ -274,17 +274,65 @@ static void select_smallest(uint64_t *keys, int64_t n, int64_t k) {
     }
 }
 
-static int compare_keys(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+/* Moves the k smallest keys to the front, for keys whose high 32 bits are a distance: the
+   distances are bucketed into 256 ranges between their smallest and largest, every key in a bucket
+   below the k-th's goes to the front, and the k-th's bucket is searched the same way; small or
+   single-distance parts fall to the quickselect. A few branch-light passes instead of the
+   quickselect's unpredictable ones. */
+static void select_smallest_bucketed(uint64_t *keys, int64_t n, int64_t k) {
+    while (n > 64 && k < n) {
+        uint32_t lo = UINT32_MAX, hi = 0;
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t d = (uint32_t)(keys[i] >> 32);
+            lo = d < lo ? d : lo;
+            hi = d > hi ? d : hi;
+        }
+        if (lo == hi) break;
+        int shift = 0;
+        while (((hi - lo) >> shift) >= 256) shift++;
+        int64_t count[256] = {0};
+        for (int64_t i = 0; i < n; i++) count[((uint32_t)(keys[i] >> 32) - lo) >> shift]++;
+        int64_t below = 0;
+        int b = 0;
+        while (below + count[b] < k) below += count[b++];
+        /* Buckets below b to the front, then bucket b after them. */
+        int64_t w = 0;
+        for (int64_t i = 0; i < n; i++)
+            if ((int)(((uint32_t)(keys[i] >> 32) - lo) >> shift) < b) swap_keys(&keys[w++], &keys[i]);
+        int64_t w2 = w;
+        for (int64_t i = w; i < n; i++)
+            if ((int)(((uint32_t)(keys[i] >> 32) - lo) >> shift) == b) swap_keys(&keys[w2++], &keys[i]);
+        keys += w;
+        n = w2 - w;
+        k -= below;
+    }
+    if (k < n) select_smallest(keys, n, k);
+}
+
+/* Ascending keys, in place: Shell's sort with Ciura's gaps (no calls, no allocation; the lists
+   it sorts hold k keys). */
+static void sort_keys(uint64_t *keys, int64_t n) {
+    static const int64_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
+    for (int g = 0; g < 8; g++) {
+        int64_t gap = gaps[g];
+        for (int64_t i = gap; i < n; i++) {
+            uint64_t v = keys[i];
+            int64_t j = i;
+            while (j >= gap && keys[j - gap] > v) {
+                keys[j] = keys[j - gap];
+                j -= gap;
+            }
+            keys[j] = v;
+        }
+    }
 }
 
 int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch) {
     int64_t n = *count;
     for (int64_t t = 0; t < n; t++) scratch[t] = key_of(distance[t], index[t]);
     int64_t kept = n < k ? n : k;
-    if (n > k) select_smallest(scratch, n, k);
-    if (sorted) qsort(scratch, (size_t)kept, sizeof(uint64_t), compare_keys);
+    if (n > k) select_smallest_bucketed(scratch, n, k);
+    if (sorted) sort_keys(scratch, kept);
     int32_t worst = 0;
     for (int64_t t = 0; t < kept; t++) {
         index[t] = (int32_t)(uint32_t)scratch[t];

@@ -21,12 +21,12 @@ public struct IndexCache: Sendable {
         }
     }
 
-    /// The key of an index: weights, data and settings.
+    /// The key of an index: weights, data, settings and the revision of judging's kernels.
     public static func key(weightsSHA256: String, dataSHA256: [String], settings: NeighborIndex.Settings, trainCount: Int) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]  // a stable text, so the same settings give the same key
         let settingsJSON = (try? encoder.encode(settings)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        return SHA256.hex(of: Array((["tangle-index-v1", weightsSHA256, settingsJSON, "\(trainCount)"] + dataSHA256).joined(separator: "\n").utf8))
+        return SHA256.hex(of: Array((["tangle-index-v1", "kernels-\(Arithmetic.kernelRevision)", weightsSHA256, settingsJSON, "\(trainCount)"] + dataSHA256).joined(separator: "\n").utf8))
     }
 
     /// The cached index for `key`, or a freshly built one (written to the cache).

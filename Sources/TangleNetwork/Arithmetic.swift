@@ -16,6 +16,10 @@ public enum Arithmetic: String, Codable, Sendable, CaseIterable {
     /// computed directly (``DirectConvolution``) rather than by im2col and GEMM.
     case int8
 
+    /// The revision of judging's kernels: raised whenever they would compute other numbers (a
+    /// different summation order is enough), so that indexes cached by an older build are rebuilt.
+    public static let kernelRevision = 2
+
     /// The fewest values in a convolution's patch for 8 bits to pay: smaller ones (a first layer
     /// over one grey channel has 25) are cheap in float32, and 8-bit weights cost them the most
     /// precision.

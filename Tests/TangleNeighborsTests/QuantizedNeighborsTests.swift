@@ -52,6 +52,31 @@ import TangleTensor
         #expect(far.distance > 1500)
     }
 
+    /// The candidate cut keeps exactly the k smallest by (distance, index) and returns the largest
+    /// kept distance: small and large lists, wide and narrow distance ranges, many ties, one value.
+    @Test func compactionKeepsTheKSmallest() {
+        var rng = SeededGenerator(seed: 17)
+        for (n, k, range) in [(40, 10, 1000), (300, 75, 5), (1100, 75, 2_000_000_000), (700, 75, 300_000), (500, 75, 0), (76, 75, 50), (75, 75, 9)] {
+            let distance = (0..<n).map { _ in Int32(Int(rng.nextFloat(in: 0, Float(range) + 0.99))) }
+            let index = (0..<n).map { Int32($0 * 7 + 3) }.shuffled(using: &rng)
+            let expected = zip(distance, index).sorted { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }.prefix(k)
+            for sorted: Int32 in [0, 1] {
+                var d = distance, i = index
+                var count = Int64(n)
+                var scratch = [UInt64](repeating: 0, count: n)
+                let bound = tangle_topk_compact(&i, &d, &count, Int64(k), sorted, &scratch)
+                #expect(count == Int64(min(n, k)))
+                let kept = (0..<Int(count)).map { (d[$0], i[$0]) }
+                if sorted == 1 {
+                    #expect(kept.map(\.0) == expected.map(\.0) && kept.map(\.1) == expected.map(\.1), "n \(n) range \(range)")
+                } else {
+                    #expect(Set(kept.map { [$0.0, $0.1] }) == Set(expected.map { [$0.0, $0.1] }), "n \(n) range \(range)")
+                }
+                #expect(bound == (n >= k ? expected.map(\.0).max()! : Int32.max))
+            }
+        }
+    }
+
     /// Every kernel this processor has (VNNI, AVX2, plain C) computes the same integers, tile edges included.
     @Test func kernelsAgree() {
         if tangle_i8_accelerated() < 2 { print("note: no AVX-512 VNNI here; comparing the kernels this processor has") }
