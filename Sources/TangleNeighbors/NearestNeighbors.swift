@@ -69,7 +69,7 @@ public final class NearestNeighbors: @unchecked Sendable {
         let chunk = 1024, block = 16
         let blocks = (count + block - 1) / block
         let parts = Parallel.split(blocks, into: min(Parallel.workerCount, max(1, count / 1024)))
-        let room = 2 * k + chunk + 16
+        let room = CandidateLists.cutAt(k: k) + chunk + 16
         let lists = parts.map { _ in CandidateLists(queries: m, room: room) }
         let packed = SharedPointer(narrow), q = SharedPointer(UnsafeMutablePointer(mutating: queries))
         let (count, dimension) = (count, dimension)
@@ -86,7 +86,7 @@ public final class NearestNeighbors: @unchecked Sendable {
                     tangle_narrow_candidates(
                         packed.base, Int64(dimension), Int64(b0), Int64(nb), Int64(count), q.base + q0 * dimension, Int64(mq), list.limits + q0,
                         list.index + q0 * room, list.distance + q0 * room, Int64(room), list.counts + q0)
-                    for i in q0..<(q0 + mq) where list.counts[i] > 2 * k {
+                    for i in q0..<(q0 + mq) where list.counts[i] > CandidateLists.cutAt(k: k) {
                         list.limits[i] = tangle_topk_compact(list.index + i * room, list.distance + i * room, list.counts + i, Int64(k), 0, scratch)
                     }
                     q0 += mq

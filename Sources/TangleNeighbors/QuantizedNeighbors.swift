@@ -94,7 +94,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
     /// The reference set is split between the workers; each walks its part in chunks of `chunk`
     /// points that stay in cache, computes the integer dot products of every query with the chunk
     /// and keeps the points closer than the query's current bound in a list, which is cut back to
-    /// its `k` best (by distance, then index) whenever it passes `2k`; the workers' lists are merged
+    /// its `k` best (by distance, then index) whenever it passes `4k`; the workers' lists are merged
     /// at the end. Results are exact over the grid points and the same on every kernel. A query
     /// coordinate that is NaN counts as the grid's edge (features of finite images are finite).
     public func search(_ queries: UnsafePointer<Float>, queryCount m: Int, k: Int) -> [[(index: Int, distance: Float)]] {
@@ -134,9 +134,9 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         let blocks = (count + block - 1) / block
         let parts = Parallel.split(blocks, into: min(Parallel.workerCount, max(1, count / 1024)))
         // Each worker keeps, per query, a list of candidates: the kernel appends those closer than
-        // the query's bound, and a list longer than 2k is cut back to its k best, which tightens the
-        // bound. Lists have room for 2k plus one chunk (plus one vector of slack).
-        let room = 2 * k + chunk + 16  // + 16: the kernel may write a vector past the last entry
+        // the query's bound, and a list longer than 4k is cut back to its k best, which tightens the
+        // bound. Lists have room for 4k plus one chunk (plus one vector of slack).
+        let room = CandidateLists.cutAt(k: k) + chunk + 16  // + 16: the kernel may write a vector past the last entry
         let lists = parts.map { _ in CandidateLists(queries: m, room: room) }
         let shared = SharedPointer(q)
         let bias = biases, pn = norms
@@ -158,7 +158,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
                                 data.base, groups, Int64(b0), Int64(nb), Int64(count), shared.base + q0 * stride, Int64(mq),
                                 pn.baseAddress!, b.baseAddress! + q0, list.limits + q0, list.index + q0 * room, list.distance + q0 * room,
                                 Int64(room), list.counts + q0)
-                            for i in q0..<(q0 + mq) where list.counts[i] > 2 * k {
+                            for i in q0..<(q0 + mq) where list.counts[i] > CandidateLists.cutAt(k: k) {
                                 list.limits[i] = tangle_topk_compact(
                                     list.index + i * room, list.distance + i * room, list.counts + i, Int64(k), 0, scratch)
                             }
@@ -202,11 +202,15 @@ final class CandidateLists: @unchecked Sendable {
         limits.deallocate()
     }
 
+    /// A list longer than this is cut back to its `k` best (which tightens its bound): `4k`, so
+    /// that cuts are few (measured: `2k` cut twice as often for the same neighbours, ~8 % slower).
+    static func cutAt(k: Int) -> Int { 4 * k }
+
     /// Points in a worker's first chunk: every one of them is a candidate (there is no bound
-    /// yet), so it is kept small — a multiple of 16 above `2k`, which makes the first compaction set
-    /// the bound — and the chunks after it are full-sized.
+    /// yet), so it is kept small — a multiple of 16 above ``cutAt(k:)``, which makes the first cut
+    /// set the bound — and the chunks after it are full-sized.
     static func firstChunk(k: Int, chunk: Int) -> Int {
-        min(chunk, max(256, (2 * k + 16) / 16 * 16 + 16))
+        min(chunk, (CandidateLists.cutAt(k: k) + 16) / 16 * 16)
     }
 
     /// Each query's `k` best over the workers' lists, which the final compaction left sorted by
