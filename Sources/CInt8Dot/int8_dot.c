@@ -274,41 +274,6 @@ static void select_smallest(uint64_t *keys, int64_t n, int64_t k) {
     }
 }
 
-/* Moves the k smallest keys to the front, for keys whose high 32 bits are a distance: the
-   distances are bucketed into 256 ranges between their smallest and largest, every key in a bucket
-   below the k-th's goes to the front, and the k-th's bucket is searched the same way; small or
-   single-distance parts fall to the quickselect. A few branch-light passes instead of the
-   quickselect's unpredictable ones. */
-static void select_smallest_bucketed(uint64_t *keys, int64_t n, int64_t k) {
-    while (n > 64 && k < n) {
-        uint32_t lo = UINT32_MAX, hi = 0;
-        for (int64_t i = 0; i < n; i++) {
-            uint32_t d = (uint32_t)(keys[i] >> 32);
-            lo = d < lo ? d : lo;
-            hi = d > hi ? d : hi;
-        }
-        if (lo == hi) break;
-        int shift = 0;
-        while (((hi - lo) >> shift) >= 256) shift++;
-        int64_t count[256] = {0};
-        for (int64_t i = 0; i < n; i++) count[((uint32_t)(keys[i] >> 32) - lo) >> shift]++;
-        int64_t below = 0;
-        int b = 0;
-        while (below + count[b] < k) below += count[b++];
-        /* Buckets below b to the front, then bucket b after them. */
-        int64_t w = 0;
-        for (int64_t i = 0; i < n; i++)
-            if ((int)(((uint32_t)(keys[i] >> 32) - lo) >> shift) < b) swap_keys(&keys[w++], &keys[i]);
-        int64_t w2 = w;
-        for (int64_t i = w; i < n; i++)
-            if ((int)(((uint32_t)(keys[i] >> 32) - lo) >> shift) == b) swap_keys(&keys[w2++], &keys[i]);
-        keys += w;
-        n = w2 - w;
-        k -= below;
-    }
-    if (k < n) select_smallest(keys, n, k);
-}
-
 /* Ascending keys, in place: Shell's sort with Ciura's gaps (no calls, no allocation; the lists
    it sorts hold k keys). */
 static void sort_keys(uint64_t *keys, int64_t n) {
@@ -327,18 +292,93 @@ static void sort_keys(uint64_t *keys, int64_t n) {
     }
 }
 
+/* How many of `n` distances are at most `limit` (`below`: strictly below). The body is compiled
+   for each kernel level; the counts are the same. */
+__attribute__((always_inline)) static inline int64_t count_body(const int32_t *distance, int64_t n, int32_t limit, int below) {
+    int64_t c = 0;
+    if (below)
+        for (int64_t t = 0; t < n; t++) c += distance[t] < limit;
+    else
+        for (int64_t t = 0; t < n; t++) c += distance[t] <= limit;
+    return c;
+}
+static int64_t count_plain(const int32_t *d, int64_t n, int32_t limit, int below) { return count_body(d, n, limit, below); }
+#if TANGLE_HAVE_X86
+__attribute__((target("avx2"))) static int64_t count_avx2(const int32_t *d, int64_t n, int32_t limit, int below) {
+    return count_body(d, n, limit, below);
+}
+__attribute__((target("avx512f,avx512bw"))) static int64_t count_avx512(const int32_t *d, int64_t n, int32_t limit, int below) {
+    return count_body(d, n, limit, below);
+}
+#endif
+static int64_t count_at_most(const int32_t *d, int64_t n, int32_t limit, int below) {
+#if TANGLE_HAVE_X86
+    int level = kernel_level();
+    if (level == 2) return count_avx512(d, n, limit, below);
+    if (level == 1) return count_avx2(d, n, limit, below);
+#endif
+    return count_plain(d, n, limit, below);
+}
+
+/* Keeps the k smallest (distance, index) pairs, in their list order: the k-th smallest distance T
+   by bisection over the distances' range (each step one vectorised count), then one branch-free
+   pass that keeps every distance below T and, of those equal to T, the ones with the lowest
+   indices. Returns T. */
+static int32_t cut_to_k(int32_t *index, int32_t *distance, int64_t n, int64_t k, uint64_t *scratch) {
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    for (int64_t t = 0; t < n; t++) {
+        lo = distance[t] < lo ? distance[t] : lo;
+        hi = distance[t] > hi ? distance[t] : hi;
+    }
+    /* The smallest T with count(d <= T) >= k. */
+    int64_t a = lo, b = hi;
+    while (a < b) {
+        int64_t mid = a + (b - a) / 2;
+        if (count_at_most(distance, n, (int32_t)mid, 0) >= k) b = mid;
+        else a = mid + 1;
+    }
+    const int32_t T = (int32_t)a;
+    int64_t need = k - count_at_most(distance, n, T, 1);
+    /* Of the distances equal to T, keep the `need` lowest indices: all of them when that is every one. */
+    int64_t equal = 0;
+    for (int64_t t = 0; t < n; t++) equal += distance[t] == T;
+    int32_t last = INT32_MAX;
+    if (equal > need) {
+        int64_t e = 0;
+        for (int64_t t = 0; t < n; t++)
+            if (distance[t] == T) scratch[e++] = (uint32_t)index[t];
+        select_smallest(scratch, e, need);
+        last = 0;
+        for (int64_t t = 0; t < need; t++) last = (int32_t)scratch[t] > last ? (int32_t)scratch[t] : last;
+    }
+    int64_t w = 0;
+    for (int64_t t = 0; t < n; t++) {
+        int32_t d = distance[t], j = index[t];
+        distance[w] = d;
+        index[w] = j;
+        w += d < T || (d == T && j <= last);
+    }
+    return T;
+}
+
 int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch) {
     int64_t n = *count;
-    for (int64_t t = 0; t < n; t++) scratch[t] = key_of(distance[t], index[t]);
-    int64_t kept = n < k ? n : k;
-    if (n > k) select_smallest_bucketed(scratch, n, k);
-    if (sorted) sort_keys(scratch, kept);
-    int32_t worst = 0;
-    for (int64_t t = 0; t < kept; t++) {
-        index[t] = (int32_t)(uint32_t)scratch[t];
-        distance[t] = (int32_t)(scratch[t] >> 32);
-        if (distance[t] > worst) worst = distance[t];
+    int32_t worst = INT32_MAX;
+    if (n > k) {
+        worst = cut_to_k(index, distance, n, k, scratch);
+        n = k;
+    } else if (n == k) {
+        worst = INT32_MIN;
+        for (int64_t t = 0; t < n; t++) worst = distance[t] > worst ? distance[t] : worst;
     }
-    *count = kept;
-    return kept < k ? INT32_MAX : worst;
+    if (sorted) {
+        for (int64_t t = 0; t < n; t++) scratch[t] = key_of(distance[t], index[t]);
+        sort_keys(scratch, n);
+        for (int64_t t = 0; t < n; t++) {
+            index[t] = (int32_t)(uint32_t)scratch[t];
+            distance[t] = (int32_t)(scratch[t] >> 32);
+        }
+    }
+    *count = n;
+    return worst;
 }
