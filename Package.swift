@@ -33,17 +33,19 @@ let package = Package(
         // SHA-256 for weights and data provenance.
         .target(name: "TangleDigest"),
         // 8-bit convolutions for judging: unsigned 8-bit activations times signed 8-bit weights (AVX-512 VNNI, AVX2 or plain C).
-        .target(name: "CInt8GEMM", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CInt8GEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Direct float32 convolution for small patches (a first layer over one grey channel), for judging (AVX-512 or plain C).
-        .target(name: "CDirectConv", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CDirectConv", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Layers, the network built from an architecture description, losses and the optimiser.
         .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM", "CDirectConv"], swiftSettings: optimisedInDebug),
         // The soft nearest neighbor loss, its temperatures, and the entangled objective.
         .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"], swiftSettings: optimisedInDebug),
+        // Which kernels the C kernel families run: AVX-512, AVX2 or plain C (chosen once; lowered by the environment or tests).
+        .target(name: "CKernelLevel", cSettings: [.unsafeFlags(["-O3"])]),
         // 8-bit dot products for the quantized neighbour search (AVX-512 VNNI, or portable C).
-        .target(name: "CInt8Dot", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CInt8Dot", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Direct float32 distances for narrow layers (the logits), with the top-k candidate test (AVX-512 or plain C).
-        .target(name: "CNarrowNearest", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "CNarrowNearest", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Exact k-nearest-neighbour search: float32 by GEMM, or 8-bit points by integer dot products.
         .target(name: "TangleNeighbors", dependencies: ["TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest"], swiftSettings: optimisedInDebug),
         // Detection metrics: AUROC, FPR at 95 % TPR, AUPR, thresholds.
@@ -126,10 +128,10 @@ let package = Package(
 
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
-        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv"]),
+        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
-        .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest"]),
+        .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest", "CKernelLevel"]),
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(

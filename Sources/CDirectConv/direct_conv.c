@@ -1,4 +1,5 @@
 #include "direct_conv.h"
+#include "kernel_level.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,8 +8,6 @@
 #include <immintrin.h>
 #define TANGLE_HAVE_X86 1
 #endif
-
-int tangle_conv_direct_accelerated(void);
 
 static void pad_image(const float *image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded,
     int64_t padded_h, int64_t padded_w) {
@@ -145,7 +144,7 @@ AVX512 static void maxpool2_avx512(const float *image, int64_t h, int64_t w, int
 
 void tangle_maxpool2(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
 #if TANGLE_HAVE_X86
-    int level = tangle_conv_direct_accelerated();
+    int level = tangle_kernel_level();
     if (level == 2) {
         maxpool2_avx512(image, h, w, ch, out);
         return;
@@ -158,37 +157,13 @@ void tangle_maxpool2(const float *image, int64_t h, int64_t w, int64_t ch, float
     maxpool2_plain(image, h, w, ch, out);
 }
 
-static int force_plain = 0; /* relaxed atomics */
-static int best_level = 0;
-
-void tangle_conv_direct_force_portable(int force) { __atomic_store_n(&force_plain, force, __ATOMIC_RELAXED); }
-
-__attribute__((constructor)) static void choose_level(void) {
-#if TANGLE_HAVE_X86
-    __builtin_cpu_init();
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    int level = avx2 && __builtin_cpu_supports("avx512f") ? 2 : avx2 ? 1 : 0;
-    const char *env = getenv("TANGLE_INT8_PORTABLE");
-    if (env && *env == '1' && level > 1) level = 1;
-    if (env && *env == '2') level = 0;
-    best_level = level;
-#endif
-}
-
-int tangle_conv_direct_accelerated(void) {
-    int level = best_level, forced = __atomic_load_n(&force_plain, __ATOMIC_RELAXED);
-    if (forced == 1 && level > 1) level = 1;
-    if (forced >= 2) level = 0;
-    return level;
-}
-
 void tangle_conv_direct(
     const float *image, int64_t h, int64_t w, int64_t ch, const float *weights, const float *bias, int64_t filters,
     int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, int relu, float *padded,
     int64_t padded_h, int64_t padded_w, float *out) {
     pad_image(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w);
 #if TANGLE_HAVE_X86
-    int level = tangle_conv_direct_accelerated();
+    int level = tangle_kernel_level();
     if (level == 2) {
         conv_avx512(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
         return;

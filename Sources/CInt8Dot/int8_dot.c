@@ -1,4 +1,5 @@
 #include "int8_dot.h"
+#include "kernel_level.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,35 +168,7 @@ AVX2 static void block_dots_avx2(const uint8_t *block, int64_t dim4, const int8_
 }
 #endif
 
-static int force_portable = 0; /* read and written with relaxed atomics */
-
-void tangle_i8_force_portable(int level) { __atomic_store_n(&force_portable, level, __ATOMIC_RELAXED); }
-
-/* 2: AVX-512 VNNI, 1: AVX2, 0: plain C — the best this processor has, lowered by
-   TANGLE_INT8_PORTABLE (1: no VNNI, 2: plain C) and by tangle_i8_force_portable. */
-static int best_level = 0;
-
-/* Runs once, when the library is loaded, before any thread can search. */
-__attribute__((constructor)) static void choose_level(void) {
-#if TANGLE_HAVE_X86
-    __builtin_cpu_init();
-    int level = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
-    const char *env = getenv("TANGLE_INT8_PORTABLE");
-    if (env && *env == '1' && level > 1) level = 1;
-    if (env && *env == '2') level = 0;
-    best_level = level;
-#endif
-}
-
-static int kernel_level(void) {
-    int level = best_level;
-    int forced = __atomic_load_n(&force_portable, __ATOMIC_RELAXED);
-    if (forced == 1 && level > 1) level = 1;
-    if (forced >= 2) level = 0;
-    return level;
-}
-
-int tangle_i8_accelerated(void) { return kernel_level(); }
+static int kernel_level(void) { return tangle_kernel_level(); }
 
 void tangle_i8_candidates(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,

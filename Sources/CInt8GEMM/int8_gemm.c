@@ -1,4 +1,5 @@
 #include "int8_gemm.h"
+#include "kernel_level.h"
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -179,38 +180,10 @@ static void gemm_vnni(
 }
 #endif
 
-static int force_portable = 0; /* read and written with relaxed atomics */
-
-void tangle_qgemm_force_portable(int level) { __atomic_store_n(&force_portable, level, __ATOMIC_RELAXED); }
-
-static int best_level = 0;
-
-/* Runs once, when the library is loaded, before any thread computes. */
-__attribute__((constructor)) static void choose_level(void) {
-#if TANGLE_HAVE_X86
-    __builtin_cpu_init();
-    int level = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("fma") ? 2
-        : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")                                                    ? 1
-                                                                                                                              : 0;
-    const char *env = getenv("TANGLE_INT8_PORTABLE");
-    if (env && *env == '1' && level > 1) level = 1;
-    if (env && *env == '2') level = 0;
-    best_level = level;
-#endif
-}
-
-int tangle_qgemm_accelerated(void) {
-    int level = best_level;
-    int forced = __atomic_load_n(&force_portable, __ATOMIC_RELAXED);
-    if (forced == 1 && level > 1) level = 1;
-    if (forced >= 2) level = 0;
-    return level;
-}
-
 void tangle_qgemm(
     const uint8_t *a, int64_t lda, int64_t m, int64_t k, const int8_t *packed, int64_t n, const float *row_scale,
     const float *col_scale, const float *bias, int relu, float *c, int64_t ldc) {
-    int level = tangle_qgemm_accelerated();
+    int level = tangle_kernel_level();
 #if TANGLE_HAVE_X86
     if (level == 2) {
         gemm_vnni(a, lda, m, k, packed, n, row_scale, col_scale, bias, relu, c, ldc);

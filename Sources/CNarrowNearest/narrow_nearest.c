@@ -1,4 +1,5 @@
 #include "narrow_nearest.h"
+#include "kernel_level.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,35 +106,11 @@ AVX512 static void candidates_avx512(
 }
 #endif
 
-static int force_plain = 0; /* relaxed atomics */
-static int best_level = 0;
-
-void tangle_narrow_force_portable(int force) { __atomic_store_n(&force_plain, force, __ATOMIC_RELAXED); }
-
-__attribute__((constructor)) static void choose_level(void) {
-#if TANGLE_HAVE_X86
-    __builtin_cpu_init();
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    int level = avx2 && __builtin_cpu_supports("avx512f") ? 2 : avx2 ? 1 : 0;
-    const char *env = getenv("TANGLE_INT8_PORTABLE");
-    if (env && *env == '1' && level > 1) level = 1;
-    if (env && *env == '2') level = 0;
-    best_level = level;
-#endif
-}
-
-int tangle_narrow_accelerated(void) {
-    int level = best_level, forced = __atomic_load_n(&force_plain, __ATOMIC_RELAXED);
-    if (forced == 1 && level > 1) level = 1;
-    if (forced >= 2) level = 0;
-    return level;
-}
-
 void tangle_narrow_candidates(
     const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,
     int64_t query_count, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
 #if TANGLE_HAVE_X86
-    int level = tangle_narrow_accelerated();
+    int level = tangle_kernel_level();
     if (level == 2) {
         candidates_avx512(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc,
             out_count);

@@ -1,4 +1,5 @@
 import Foundation
+import CKernelLevel
 import Testing
 import CNarrowNearest
 import TangleTensor
@@ -45,8 +46,8 @@ import TangleTensor
         let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d) }
         #expect(index.narrow != nil)
         func run(plain: Int32) -> [[(index: Int, distance: Float)]] {
-            tangle_narrow_force_portable(plain)
-            defer { tangle_narrow_force_portable(0) }
+            tangle_kernels_force(plain)
+            defer { tangle_kernels_force(0) }
             return queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k) }
         }
         let fast = run(plain: 0), avx2 = run(plain: 1), plain = run(plain: 2)

@@ -1,4 +1,5 @@
 import CInt8Dot
+import CKernelLevel
 import Testing
 import TangleTensor
 @testable import TangleNeighbors
@@ -79,7 +80,7 @@ import TangleTensor
 
     /// Every kernel this processor has (VNNI, AVX2, plain C) computes the same integers, tile edges included.
     @Test func kernelsAgree() {
-        if tangle_i8_accelerated() < 2 { print("note: no AVX-512 VNNI here; comparing the kernels this processor has") }
+        if tangle_kernel_level() < 2 { print("note: no AVX-512 VNNI here; comparing the kernels this processor has") }
         var rng = SeededGenerator(seed: 9)
         for (n, d, m) in [(16 * 7 + 5, 61, 11), (48, 4, 8), (16, 1, 1), (160, 300, 3), (16 * 13 + 7, 37, 1)] {
             let rows = (0..<(n * d)).map { _ in Int8(Int(rng.nextFloat(in: -127, 127))) }
@@ -93,8 +94,8 @@ import TangleTensor
             // The raw dot products, through the selection with nothing to add and no bound:
             // every point is a candidate with d = −2·dot.
             func dots(level: Int32) -> [Int32] {
-                tangle_i8_force_portable(level)
-                defer { tangle_i8_force_portable(0) }
+                tangle_kernels_force(level)
+                defer { tangle_kernels_force(0) }
                 let ldc = blocks * 16 + 16
                 var index = [Int32](repeating: -1, count: m * ldc), dist = index
                 var count = [Int64](repeating: 0, count: m)
@@ -122,8 +123,8 @@ import TangleTensor
                 (0..<valid).map { biases[i] + norms[$0] - 2 * slow[i * blocks * 16 + $0] }.sorted()[valid / 2]
             }
             func select(level: Int32) -> [Set<[Int32]>] {
-                tangle_i8_force_portable(level)
-                defer { tangle_i8_force_portable(0) }
+                tangle_kernels_force(level)
+                defer { tangle_kernels_force(0) }
                 let ldc = blocks * 16 + 16
                 var index = [Int32](repeating: -1, count: m * ldc), dist = index
                 var count = [Int64](repeating: 0, count: m)
@@ -162,8 +163,8 @@ import TangleTensor
         let queries = (0..<(m * d)).map { _ in rng.nextFloat(in: -1.2, 1.2) }
         let index = points.withUnsafeBufferPointer { QuantizedNeighbors(quantizing: $0.baseAddress!, count: n, dimension: d) }
         func run(level: Int32, count: Int) -> [[(index: Int, distance: Float)]] {
-            tangle_i8_force_portable(level)
-            defer { tangle_i8_force_portable(0) }
+            tangle_kernels_force(level)
+            defer { tangle_kernels_force(0) }
             return queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: count, k: 20, chunk: 320) }
         }
         for count in [m, 1] {

@@ -1,5 +1,6 @@
 import CDirectConv
 import CInt8GEMM
+import CKernelLevel
 import Testing
 import TangleNetwork
 import TangleTensor
@@ -8,7 +9,7 @@ import TangleTensor
     /// Every kernel this processor has (VNNI, AVX2, plain C) gives the same floats, and they are
     /// the exact integer sums scaled by one fused multiply-add, tile edges included.
     @Test func kernelsAgreeWithTheExactSums() {
-        if tangle_qgemm_accelerated() < 2 { print("note: no AVX-512 VNNI here; comparing the kernels this processor has") }
+        if tangle_kernel_level() < 2 { print("note: no AVX-512 VNNI here; comparing the kernels this processor has") }
         var rng = SeededGenerator(seed: 3)
         for (m, k, n) in [(13, 8, 40), (6, 800, 64), (1, 4, 16), (7, 36, 70), (20, 100, 128), (5, 12, 3)] {
             let a = (0..<(m * k)).map { _ in UInt8(Int(rng.nextFloat(in: 0, 255.99))) }
@@ -29,8 +30,8 @@ import TangleTensor
                     }
                 }
                 for level: Int32 in [0, 1, 2] {
-                    tangle_qgemm_force_portable(level)
-                    defer { tangle_qgemm_force_portable(0) }
+                    tangle_kernels_force(level)
+                    defer { tangle_kernels_force(0) }
                     // One spare column past n in every row: kernels must not write it.
                     var c = [Float](repeating: -7, count: m * (n + 1))
                     tangle_qgemm(a, Int64(k), Int64(m), Int64(k), packed, Int64(n), rs, cs, bias, relu, &c, Int64(n + 1))
@@ -129,8 +130,8 @@ import TangleTensor
             let scratch = UnsafeMutableRawPointer.allocate(byteCount: direct.scratchBytes, alignment: 64)
             defer { scratch.deallocate() }
             func run(plain: Int32) -> [Float] {
-                tangle_conv_direct_force_portable(plain)
-                defer { tangle_conv_direct_force_portable(0) }
+                tangle_kernels_force(plain)
+                defer { tangle_kernels_force(0) }
                 var out = [Float](repeating: -1, count: n * conv.outputShape.size)
                 images.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { direct.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: scratch) } }
                 return out
@@ -160,8 +161,8 @@ import TangleTensor
             net.forward(ws, count: n)
             let pool = DirectMaxPool(layer: net.layers[0] as! MaxPoolLayer)
             for plain: Int32 in [0, 1, 2] {
-                tangle_conv_direct_force_portable(plain)
-                defer { tangle_conv_direct_force_portable(0) }
+                tangle_kernels_force(plain)
+                defer { tangle_kernels_force(0) }
                 var out = [Float](repeating: .nan, count: n * net.layers[0].outputShape.size)
                 images.withUnsafeBufferPointer { i in
                     out.withUnsafeMutableBufferPointer { pool.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: UnsafeMutableRawPointer(ws.scratch[0].pointer)) }

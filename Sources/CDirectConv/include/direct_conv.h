@@ -18,11 +18,6 @@ void tangle_conv_direct(
 /// where `max(x, y)` is `x >= y ? x : y`, exactly as the float32 layer computes it.
 void tangle_maxpool2(const float *image, int64_t h, int64_t w, int64_t ch, float *out);
 
-/// The kernel in use: 2 for AVX-512, 1 for AVX2 (the plain C compiled for it), 0 for plain C.
-/// `TANGLE_INT8_PORTABLE=1` or `=2` lowers it, as for the other kernels.
-int tangle_conv_direct_accelerated(void);
-
-/// Lowers the kernel for tests: 0 none, 1 no AVX-512, 2 plain C. Every kernel gives the same floats.
-void tangle_conv_direct_force_portable(int level);
+/// Kernels are chosen by `tangle_kernel_level()` (CKernelLevel).
 
 #endif

@@ -35,11 +35,7 @@ void tangle_i8_candidates(
 /// fewer than `k` are kept. `scratch` holds `*count` values.
 int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch);
 
-/// The kernel in use: 2 for AVX-512 VNNI, 1 for AVX2, 0 for plain C. The environment can lower it
-/// to measure the others: `TANGLE_INT8_PORTABLE=1` (no VNNI) or `=2` (plain C).
-int tangle_i8_accelerated(void);
-
-/// Lowers the kernel for tests: 0 none, 1 no VNNI, 2 plain C. Every kernel computes the same integers.
-void tangle_i8_force_portable(int level);
+/// Kernels are chosen by `tangle_kernel_level()` (CKernelLevel): AVX-512 VNNI, AVX2 or plain C, the
+/// same integers on each.
 
 #endif

@@ -31,11 +31,6 @@ float tangle_quantize_im2col(
     const float *image, int64_t h, int64_t w, int64_t ch, int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left,
     int64_t oh, int64_t ow, uint8_t *padded, int64_t padded_h, int64_t padded_w, uint8_t *rows, int64_t lda);
 
-/// The kernel in use: 2 for AVX-512 VNNI, 1 for AVX2, 0 for plain C. `TANGLE_INT8_PORTABLE=1`
-/// (no VNNI) or `=2` (plain C) lowers it, as for the neighbour search.
-int tangle_qgemm_accelerated(void);
-
-/// Lowers the kernel for tests: 0 none, 1 no VNNI, 2 plain C.
-void tangle_qgemm_force_portable(int level);
+/// Kernels are chosen by `tangle_kernel_level()` (CKernelLevel).
 
 #endif

@@ -21,11 +21,6 @@ void tangle_narrow_candidates(
     const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,
     int64_t query_count, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count);
 
-/// The kernel in use: 2 for AVX-512, 1 for AVX2 (the plain C compiled for it), 0 for plain C.
-/// `TANGLE_INT8_PORTABLE=1` or `=2` lowers it, as for the other kernels.
-int tangle_narrow_accelerated(void);
-
-/// Lowers the kernel for tests: 0 none, 1 no AVX-512, 2 plain C. Every kernel gives the same floats.
-void tangle_narrow_force_portable(int level);
+/// Kernels are chosen by `tangle_kernel_level()` (CKernelLevel).
 
 #endif

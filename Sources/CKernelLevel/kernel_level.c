@@ -1,0 +1,28 @@
+#include "kernel_level.h"
+#include <stdlib.h>
+
+static int best_level = 0;
+static int forced = 0; /* read and written with relaxed atomics */
+
+/* Runs once, when the library is loaded, before any thread computes. */
+__attribute__((constructor)) static void choose_level(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+    int level = avx512 ? 2 : avx2 ? 1 : 0;
+    const char *env = getenv("TANGLE_INT8_PORTABLE");
+    if (env && *env == '1' && level > 1) level = 1;
+    if (env && *env == '2') level = 0;
+    best_level = level;
+#endif
+}
+
+void tangle_kernels_force(int level) { __atomic_store_n(&forced, level, __ATOMIC_RELAXED); }
+
+int tangle_kernel_level(void) {
+    int level = best_level, f = __atomic_load_n(&forced, __ATOMIC_RELAXED);
+    if (f == 1 && level > 1) level = 1;
+    if (f >= 2) level = 0;
+    return level;
+}
