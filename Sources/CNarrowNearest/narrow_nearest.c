@@ -41,7 +41,8 @@ __attribute__((always_inline)) static inline void candidates_body(
             for (int p = 0; p < 16; p++) {
                 int64_t j = b * 16 + p;
                 if (j >= valid) break;
-                if (d[p] < limit) {
+                if (d[p] != d[p]) d[p] = INFINITY; /* NaN counts as infinitely far */
+                if (limits[i] == INT32_MAX || d[p] < limit) {
                     int32_t bits;
                     memcpy(&bits, &d[p], 4);
                     out_index[i * ldc + out_count[i]] = (int32_t)j;
@@ -93,7 +94,8 @@ AVX512 static void candidates_avx512(
             __mmask16 inside = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
             __m512i index = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(b * 16)), lanes);
             for (int i = 0; i < mq; i++) {
-                __mmask16 m = _mm512_mask_cmp_ps_mask(inside, acc[i], limit[i], _CMP_LT_OQ);
+                acc[i] = _mm512_mask_mov_ps(acc[i], _mm512_cmp_ps_mask(acc[i], acc[i], _CMP_UNORD_Q), _mm512_set1_ps(INFINITY));
+                __mmask16 m = limits[i0 + i] == INT32_MAX ? inside : _mm512_mask_cmp_ps_mask(inside, acc[i], limit[i], _CMP_LT_OQ);
                 if (!m) continue;
                 int64_t at = (i0 + i) * ldc + out_count[i0 + i];
                 /* Compress in registers, then one full store (the lists have 16 values of slack). */

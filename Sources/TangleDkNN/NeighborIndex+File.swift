@@ -141,7 +141,9 @@ extension NeighborIndex {
                 guard h.featuresOffset >= 0, h.featuresOffset + header.count * h.dimension * 4 <= header.totalBytes else {
                     throw IndexFileError(path: path, reason: "layer \(h.name) overruns the file")
                 }
-                search = NearestNeighbors(borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file)
+                search = NearestNeighbors(
+                    borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file,
+                    directNarrow: header.settings.arithmetic == .int8)
             case "int8":
                 let bytes = Int(QuantizedNeighbors.packedBytes(count: header.count, dimension: h.dimension))
                 guard let scale = h.scale, scale > 0, h.featuresOffset >= 0, h.featuresOffset + bytes <= header.totalBytes else {

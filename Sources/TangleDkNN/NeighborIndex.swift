@@ -185,7 +185,9 @@ public final class NeighborIndex: @unchecked Sendable {
             let search: any NeighborSearch =
                 settings.storage == .int8 && outDims[l] > Settings.narrowestQuantized
                 ? QuantizedNeighbors(quantizing: features[l].pointer, count: indices.count, dimension: outDims[l])
-                : NearestNeighbors(borrowing: UnsafePointer(features[l].pointer), count: indices.count, dimension: outDims[l], owner: features[l])
+                : NearestNeighbors(
+                    borrowing: UnsafePointer(features[l].pointer), count: indices.count, dimension: outDims[l], owner: features[l],
+                    directNarrow: settings.arithmetic == .int8)
             return Layer(name: settings.layers[l], inputDimension: dims[l], projection: projections[l], neighbors: search)
         }
         return NeighborIndex(

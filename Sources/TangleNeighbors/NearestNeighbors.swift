@@ -24,16 +24,23 @@ public final class NearestNeighbors: @unchecked Sendable {
     /// features GEMM's packing and the scan of its output cost more than the arithmetic.
     public static let narrowest = 32
 
-    /// Indexes `count` points of `dimension` features (copied).
-    public convenience init(points: UnsafePointer<Float>, count: Int, dimension: Int) {
+    /// Indexes `count` points of `dimension` features (copied); `directNarrow` as for
+    /// ``init(borrowing:count:dimension:owner:directNarrow:)``.
+    public convenience init(points: UnsafePointer<Float>, count: Int, dimension: Int, directNarrow: Bool = false) {
         let copy = FloatBuffer(count: count * dimension)
         copy.pointer.update(from: points, count: count * dimension)
-        self.init(borrowing: UnsafePointer(copy.pointer), count: count, dimension: dimension, owner: copy)
+        self.init(borrowing: UnsafePointer(copy.pointer), count: count, dimension: dimension, owner: copy, directNarrow: directNarrow)
     }
 
     /// Indexes `count` points of `dimension` features in memory that `owner` keeps alive (for
     /// example a memory-mapped index file); nothing is copied.
-    public init(borrowing points: UnsafePointer<Float>, count: Int, dimension: Int, owner: AnyObject) {
+    ///
+    /// With `directNarrow`, points of at most ``narrowest`` features are searched by direct
+    /// distances `Σ (q − p)²` (``searchNarrow(_:queryCount:k:)``) rather than by GEMM's
+    /// `‖q‖² + ‖p‖² − 2 q·p`: the same neighbours up to rounding, much faster for a handful of
+    /// features. Judging in 8-bit arithmetic uses it; float32 indexes keep the GEMM numbers they
+    /// were calibrated with.
+    public init(borrowing points: UnsafePointer<Float>, count: Int, dimension: Int, owner: AnyObject, directNarrow: Bool = false) {
         self.count = count
         self.dimension = dimension
         reference = points
@@ -46,7 +53,7 @@ public final class NearestNeighbors: @unchecked Sendable {
             n[i] = s
         }
         norms = n
-        if dimension <= Self.narrowest && count > 0 {
+        if directNarrow && dimension <= Self.narrowest && count > 0 {
             let packed = UnsafeMutablePointer<Float>.allocate(capacity: Int(tangle_narrow_packed_count(Int64(count), Int64(dimension))))
             tangle_narrow_pack(points, Int64(count), Int64(dimension), packed)
             narrow = packed

@@ -240,7 +240,7 @@ final class CandidateLists: @unchecked Sendable {
                         cursor[pick] += 1
                         best.append((index: Int(pj), distance: value(pd, i)))
                     }
-                    (target.base + i).initialize(to: best)
+                    target.base[i] = best
                 }
             }
         }

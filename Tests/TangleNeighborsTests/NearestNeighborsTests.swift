@@ -43,7 +43,7 @@ import TangleTensor
         var points = (0..<(n * d)).map { _ in rng.nextFloat(in: -3, 3) }
         for t in 0..<d { points[2999 * d + t] = points[5 * d + t] } // an exact tie: 5 before 2999
         let queries = (0..<(q * d)).map { _ in rng.nextFloat(in: -3, 3) }
-        let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d) }
+        let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d, directNarrow: true) }
         #expect(index.narrow != nil)
         func run(plain: Int32) -> [[(index: Int, distance: Float)]] {
             tangle_kernels_force(plain)
@@ -71,6 +71,23 @@ import TangleTensor
             #expect(fast[i].map { $0.index } == exact.map { $0.index })
             for (f, e) in zip(fast[i], exact) { #expect(abs(Double(f.distance) - e.distance) < 1e-4 * max(1, e.distance)) }
             if let a = fast[i].firstIndex(where: { $0.index == 5 }), let b = fast[i].firstIndex(where: { $0.index == 2999 }) { #expect(a < b) }
+        }
+    }
+
+    /// A query with a NaN feature still gets its k neighbours from the narrow search (every
+    /// distance counts as infinitely far, ties to the lowest indices), as from the GEMM search.
+    @Test func narrowSearchFillsKForANaNQuery() {
+        let (n, d) = (500, 10)
+        let points = (0..<(n * d)).map { Float($0 % 17) / 17 }
+        var q = [Float](repeating: 0.5, count: d)
+        q[3] = .nan
+        let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d, directNarrow: true) }
+        for level: Int32 in [0, 1, 2] {
+            tangle_kernels_force(level)
+            defer { tangle_kernels_force(0) }
+            let found = q.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: 1, k: 75) }
+            #expect(found[0].count == 75)
+            #expect(found[0].map { $0.index } == Array(0..<75))
         }
     }
 

@@ -15,7 +15,8 @@ void tangle_narrow_pack(const float *points, int64_t count, int64_t dim, float *
 /// summed in feature order. Every `j` with `d_ij` below the query's limit is appended to its lists
 /// at `out_index + i * ldc + out_count[i]` and `out_distance` (the float's bits: for distances,
 /// which are never negative, integer order is float order), and `out_count[i]` grows. `limits` are
-/// float bits too; `INT32_MAX` means no limit. The caller leaves room for the new entries plus 16.
+/// float bits too; `INT32_MAX` means no limit (every point is appended, so the first k always fill;
+/// a NaN distance counts as +inf). The caller leaves room for the new entries plus 16.
 /// Every kernel gives the same floats.
 void tangle_narrow_candidates(
     const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,

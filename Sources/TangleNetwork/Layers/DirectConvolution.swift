@@ -26,12 +26,14 @@ public struct DirectConvolution: JudgingKernel, @unchecked Sendable {
         bias = Array(UnsafeBufferPointer(start: base + layer.patch * layer.filters, count: layer.filters))
     }
 
+    /// The zero-bordered copy of one image.
     public var scratchBytes: Int { layer.paddedSize * 4 + 64 }
 
+    /// Convolves `count` images, one at a time.
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, scratch: UnsafeMutableRawPointer) {
         let l = layer
         let (i, o) = (l.inputShape, l.outputShape)
-        let padded = scratch.bindMemory(to: Float.self, capacity: l.paddedSize)
+        let padded = scratch.assumingMemoryBound(to: Float.self)  // the workspace's float scratch
         weights.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 for img in 0..<count {
@@ -57,8 +59,10 @@ public struct DirectMaxPool: JudgingKernel {
         self.layer = layer
     }
 
+    /// None.
     public var scratchBytes: Int { 0 }
 
+    /// Pools `count` images, one at a time.
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, scratch: UnsafeMutableRawPointer) {
         let (i, o) = (layer.inputShape, layer.outputShape)
         for img in 0..<count {

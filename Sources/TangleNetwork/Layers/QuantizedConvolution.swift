@@ -55,9 +55,11 @@ public struct QuantizedConvolution: JudgingKernel, @unchecked Sendable {
         let l = layer
         let (inShape, outShape) = (l.inputShape, l.outputShape)
         let pixels = l.pixels
-        let rowScales = scratch.bindMemory(to: Float.self, capacity: pixels)
-        let padded = (scratch + pixels * 4).bindMemory(to: UInt8.self, capacity: l.paddedSize)
-        let rows = (scratch + pixels * 4 + l.paddedSize).bindMemory(to: UInt8.self, capacity: pixels * depth)
+        // The scratch is the workspace's float memory: the row scales use it as floats, the 8-bit
+        // image and rows rebind their part for the duration of the call.
+        let rowScales = scratch.assumingMemoryBound(to: Float.self)
+        (scratch + pixels * 4).withMemoryRebound(to: UInt8.self, capacity: l.paddedSize + pixels * depth) { bytes in
+        let padded = bytes, rows = bytes + l.paddedSize
         packed.withUnsafeBufferPointer { w in
             filterScales.withUnsafeBufferPointer { fs in
                 bias.withUnsafeBufferPointer { b in
@@ -73,6 +75,7 @@ public struct QuantizedConvolution: JudgingKernel, @unchecked Sendable {
                     }
                 }
             }
+        }
         }
     }
 }
