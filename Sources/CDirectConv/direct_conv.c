@@ -143,18 +143,7 @@ AVX512 static void maxpool2_avx512(const float *image, int64_t h, int64_t w, int
 #endif
 
 void tangle_maxpool2(const float *image, int64_t h, int64_t w, int64_t ch, float *out) {
-#if TANGLE_HAVE_X86
-    int level = tangle_kernel_level();
-    if (level == 2) {
-        maxpool2_avx512(image, h, w, ch, out);
-        return;
-    }
-    if (level == 1) {
-        maxpool2_avx2(image, h, w, ch, out);
-        return;
-    }
-#endif
-    maxpool2_plain(image, h, w, ch, out);
+    TANGLE_PICK(maxpool2)(image, h, w, ch, out);
 }
 
 void tangle_conv_direct(
@@ -162,16 +151,5 @@ void tangle_conv_direct(
     int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, int relu, float *padded,
     int64_t padded_h, int64_t padded_w, float *out) {
     pad_image(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w);
-#if TANGLE_HAVE_X86
-    int level = tangle_kernel_level();
-    if (level == 2) {
-        conv_avx512(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
-        return;
-    }
-    if (level == 1) {
-        conv_avx2(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
-        return;
-    }
-#endif
-    conv_plain(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
+    TANGLE_PICK(conv)(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
 }

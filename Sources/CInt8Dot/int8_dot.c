@@ -1,5 +1,6 @@
 #include "int8_dot.h"
 #include "kernel_level.h"
+#include "../CKernelLevel/avx2_dots.h" /* shared, not public */
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,38 +134,10 @@ static void candidates_vnni(
 #endif
 
 #if TANGLE_HAVE_X86
-#define AVX2 __attribute__((target("avx2")))
-
-/* Two queries (or one: q1 == NULL) against one block, exactly: bytes widened to 16 bits, then
-   vpmaddwd (no saturation, unlike vpmaddubsw). Each 256-bit accumulator holds 4 points' two partial
-   sums. */
-AVX2 static void block_dots_avx2(const uint8_t *block, int64_t dim4, const int8_t *q0, const int8_t *q1, int32_t *out0, int32_t *out1) {
-    __m256i a0[4], a1[4];
-    for (int r = 0; r < 4; r++) a0[r] = a1[r] = _mm256_setzero_si256();
-    for (int64_t g = 0; g < dim4; g++) {
-        const uint8_t *group = block + g * 64;
-        __m256i x[4];
-        for (int r = 0; r < 4; r++) x[r] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(group + r * 16)));
-        int32_t w0;
-        memcpy(&w0, q0 + g * 4, 4);
-        __m256i b0 = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(w0)));
-        for (int r = 0; r < 4; r++) a0[r] = _mm256_add_epi32(a0[r], _mm256_madd_epi16(x[r], b0));
-        if (q1) {
-            int32_t w1;
-            memcpy(&w1, q1 + g * 4, 4);
-            __m256i b1 = _mm256_broadcastq_epi64(_mm_cvtepi8_epi16(_mm_cvtsi32_si128(w1)));
-            for (int r = 0; r < 4; r++) a1[r] = _mm256_add_epi32(a1[r], _mm256_madd_epi16(x[r], b1));
-        }
-    }
-    /* hadd gives [p0 p1 p4 p5 | p2 p3 p6 p7]; the 64-bit permute puts the points in order. */
-    for (int h = 0; h < 2; h++) {
-        __m256i d0 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a0[2 * h], a0[2 * h + 1]), 0xD8);
-        _mm256_storeu_si256((__m256i *)(out0 + h * 8), d0);
-        if (q1) {
-            __m256i d1 = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a1[2 * h], a1[2 * h + 1]), 0xD8);
-            _mm256_storeu_si256((__m256i *)(out1 + h * 8), d1);
-        }
-    }
+/* Two queries (or one: q1 == NULL) against one block of stored points (unsigned), exactly. */
+__attribute__((target("avx2"))) static void block_dots_avx2(
+    const uint8_t *block, int64_t dim4, const int8_t *q0, const int8_t *q1, int32_t *out0, int32_t *out1) {
+    tangle_avx2_dots16(block, 1, dim4, q0, q1, out0, out1);
 }
 #endif
 
@@ -285,12 +258,7 @@ __attribute__((target("avx512f,avx512bw"))) static int64_t count_avx512(const in
 }
 #endif
 static int64_t count_at_most(const int32_t *d, int64_t n, int32_t limit, int below) {
-#if TANGLE_HAVE_X86
-    int level = kernel_level();
-    if (level == 2) return count_avx512(d, n, limit, below);
-    if (level == 1) return count_avx2(d, n, limit, below);
-#endif
-    return count_plain(d, n, limit, below);
+    return TANGLE_PICK(count)(d, n, limit, below);
 }
 
 /* Keeps the k smallest (distance, index) pairs, in their list order: the k-th smallest distance T

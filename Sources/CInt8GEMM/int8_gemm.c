@@ -1,5 +1,6 @@
 #include "int8_gemm.h"
 #include "kernel_level.h"
+#include "../CKernelLevel/avx2_dots.h" /* shared, not public */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -62,33 +63,6 @@ static void gemm_plain(
 #if TANGLE_HAVE_X86
 #define AVX2 __attribute__((target("avx2,fma")))
 
-/* Two rows (or one) against one block of 16 columns, exactly: bytes widened to 16 bits, then
-   vpmaddwd (no saturation). Each accumulator holds 4 columns' two partial sums. */
-AVX2 static void rows_avx2(const uint8_t *a0, const uint8_t *a1, int64_t k4, const int8_t *block, int32_t *out0, int32_t *out1) {
-    __m256i s0[4], s1[4];
-    for (int h = 0; h < 4; h++) s0[h] = s1[h] = _mm256_setzero_si256();
-    for (int64_t g = 0; g < k4; g++) {
-        __m256i w[4];
-        for (int h = 0; h < 4; h++) w[h] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + g * 64 + h * 16)));
-        int32_t x0;
-        memcpy(&x0, a0 + g * 4, 4);
-        __m256i b0 = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(x0)));
-        for (int h = 0; h < 4; h++) s0[h] = _mm256_add_epi32(s0[h], _mm256_madd_epi16(w[h], b0));
-        if (a1) {
-            int32_t x1;
-            memcpy(&x1, a1 + g * 4, 4);
-            __m256i b1 = _mm256_broadcastq_epi64(_mm_cvtepu8_epi16(_mm_cvtsi32_si128(x1)));
-            for (int h = 0; h < 4; h++) s1[h] = _mm256_add_epi32(s1[h], _mm256_madd_epi16(w[h], b1));
-        }
-    }
-    /* hadd gives [c0 c1 c4 c5 | c2 c3 c6 c7]; the 64-bit permute puts the columns in order. */
-    for (int h = 0; h < 2; h++) {
-        _mm256_storeu_si256((__m256i *)(out0 + h * 8), _mm256_permute4x64_epi64(_mm256_hadd_epi32(s0[2 * h], s0[2 * h + 1]), 0xD8));
-        if (a1)
-            _mm256_storeu_si256((__m256i *)(out1 + h * 8), _mm256_permute4x64_epi64(_mm256_hadd_epi32(s1[2 * h], s1[2 * h + 1]), 0xD8));
-    }
-}
-
 AVX2 static void gemm_avx2(
     const uint8_t *a, int64_t lda, int64_t m, int64_t k, const int8_t *packed, int64_t n, const float *rs, const float *cs,
     const float *bias, int relu, float *c, int64_t ldc) {
@@ -98,7 +72,7 @@ AVX2 static void gemm_avx2(
         const int8_t *block = packed + cb * k4 * 64;
         for (int64_t i = 0; i < m; i += 2) {
             int pair = i + 1 < m;
-            rows_avx2(a + i * lda, pair ? a + (i + 1) * lda : NULL, k4, block, acc[0], acc[1]);
+            tangle_avx2_dots16(block, 0, k4, a + i * lda, pair ? a + (i + 1) * lda : NULL, acc[0], acc[1]);
             for (int t = 0; t <= pair; t++)
                 for (int col = 0; col < 16; col++) {
                     int64_t j = cb * 16 + col;
@@ -163,7 +137,7 @@ typedef void (*tile_fn)(const uint8_t *, int64_t, int64_t, const int8_t *, int64
 #define TROW(R) {tile_##R##_1, tile_##R##_2, tile_##R##_3, tile_##R##_4}
 static const tile_fn tiles[6][4] = {TROW(1), TROW(2), TROW(3), TROW(4), TROW(5), TROW(6)};
 
-static void gemm_vnni(
+static void gemm_avx512(
     const uint8_t *a, int64_t lda, int64_t m, int64_t k, const int8_t *packed, int64_t n, const float *rs, const float *cs,
     const float *bias, int relu, float *c, int64_t ldc) {
     int64_t blocks = (n + 15) / 16, k4 = k / 4;
@@ -183,19 +157,7 @@ static void gemm_vnni(
 void tangle_qgemm(
     const uint8_t *a, int64_t lda, int64_t m, int64_t k, const int8_t *packed, int64_t n, const float *row_scale,
     const float *col_scale, const float *bias, int relu, float *c, int64_t ldc) {
-    int level = tangle_kernel_level();
-#if TANGLE_HAVE_X86
-    if (level == 2) {
-        gemm_vnni(a, lda, m, k, packed, n, row_scale, col_scale, bias, relu, c, ldc);
-        return;
-    }
-    if (level == 1) {
-        gemm_avx2(a, lda, m, k, packed, n, row_scale, col_scale, bias, relu, c, ldc);
-        return;
-    }
-#endif
-    (void)level;
-    gemm_plain(a, lda, m, k, packed, n, row_scale, col_scale, bias, relu, c, ldc);
+    TANGLE_PICK(gemm)(a, lda, m, k, packed, n, row_scale, col_scale, bias, relu, c, ldc);
 }
 
 float tangle_quantize_im2col(

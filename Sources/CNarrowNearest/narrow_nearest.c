@@ -111,19 +111,6 @@ AVX512 static void candidates_avx512(
 void tangle_narrow_candidates(
     const float *packed, int64_t dim, int64_t first_block, int64_t block_count, int64_t valid, const float *queries,
     int64_t query_count, const int32_t *limits, int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
-#if TANGLE_HAVE_X86
-    int level = tangle_kernel_level();
-    if (level == 2) {
-        candidates_avx512(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc,
-            out_count);
-        return;
-    }
-    if (level == 1) {
-        candidates_avx2(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc,
-            out_count);
-        return;
-    }
-#endif
-    candidates_plain(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc,
+    TANGLE_PICK(candidates)(packed, dim, first_block, block_count, valid, queries, query_count, limits, out_index, out_distance, ldc,
         out_count);
 }

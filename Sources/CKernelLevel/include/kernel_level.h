@@ -10,4 +10,12 @@ int tangle_kernel_level(void);
 /// Lowers the level for tests: 0 none, 1 at most AVX2, 2 plain C.
 void tangle_kernels_force(int level);
 
+/* For the C kernel families: the function `name_avx512`, `name_avx2` or `name_plain` this level
+   runs, to be called, e.g. `TANGLE_PICK(gemm)(a, b, c)`. Off x86 only `name_plain` exists. */
+#if defined(__x86_64__)
+#define TANGLE_PICK(name) (tangle_kernel_level() == 2 ? name##_avx512 : tangle_kernel_level() == 1 ? name##_avx2 : name##_plain)
+#else
+#define TANGLE_PICK(name) name##_plain
+#endif
+
 #endif
