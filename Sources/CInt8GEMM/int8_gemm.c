@@ -160,6 +160,12 @@ void tangle_qgemm(
     TANGLE_PICK(gemm)(a, lda, m, k, packed, n, row_scale, col_scale, bias, relu, c, ldc);
 }
 
+/* One value on the image's 255-step grid: below 0 (or NaN) to 0, beyond the largest to 255. */
+static inline uint8_t quantize_value(float x, float inv) {
+    float v = x * inv;
+    return v > 0 ? (v < 255 ? (uint8_t)(int)(v + 0.5f) : 255) : 0;
+}
+
 float tangle_quantize_im2col(
     const float *image, int64_t h, int64_t w, int64_t ch, int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left,
     int64_t oh, int64_t ow, uint8_t *padded, int64_t padded_h, int64_t padded_w, uint8_t *rows, int64_t lda) {
@@ -168,16 +174,23 @@ float tangle_quantize_im2col(
     for (int64_t i = 0; i < size; i++) mx = image[i] > mx ? image[i] : mx; /* NaN never wins */
     if (mx > FLT_MAX) mx = FLT_MAX;
     const float inv = mx > 0 ? 255.0f / mx : 0;
+    const int64_t patch4 = (kernel * kernel * ch + 3) / 4 * 4;
+    if (kernel == 1 && stride == 1 && pad_top == 0 && pad_left == 0 && oh == h && ow == w) {
+        /* A 1x1 convolution (or one projected row): each pixel's values are its row; no padding. */
+        for (int64_t p = 0; p < h * w; p++) {
+            uint8_t *dst = rows + p * lda;
+            for (int64_t c = 0; c < ch; c++) dst[c] = quantize_value(image[p * ch + c], inv);
+            if (patch4 > ch) memset(dst + ch, 0, (size_t)(patch4 - ch));
+        }
+        return mx > 0 ? mx / 255.0f : 0;
+    }
     memset(padded, 0, (size_t)(padded_h * padded_w * ch));
     for (int64_t y = 0; y < h; y++) {
         const float *src = image + y * w * ch;
         uint8_t *dst = padded + ((y + pad_top) * padded_w + pad_left) * ch;
-        for (int64_t j = 0; j < w * ch; j++) {
-            float v = src[j] * inv;
-            dst[j] = v > 0 ? (v < 255 ? (uint8_t)(int)(v + 0.5f) : 255) : 0;
-        }
+        for (int64_t j = 0; j < w * ch; j++) dst[j] = quantize_value(src[j], inv);
     }
-    const int64_t span = kernel * ch, patch = kernel * span, patch4 = (patch + 3) / 4 * 4;
+    const int64_t span = kernel * ch, patch = kernel * span;
     for (int64_t oy = 0; oy < oh; oy++)
         for (int64_t ox = 0; ox < ow; ox++) {
             uint8_t *dst = rows + (oy * ow + ox) * lda;

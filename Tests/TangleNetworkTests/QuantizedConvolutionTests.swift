@@ -60,6 +60,12 @@ import TangleTensor
         let zero = [Float](repeating: -1, count: 18)
         #expect(tangle_quantize_im2col(zero, 3, 3, 2, 2, 1, 0, 0, 2, 2, &padded, 3, 3, &rows, 8) == 0)
         #expect(rows.allSatisfy { $0 == 0 })
+        // A 1x1 kernel (a projected row): the row itself, rounded, zero-padded to a multiple of 4.
+        let row: [Float] = [0, 0.5, 2, -1, .nan, 1.25]
+        var one = [UInt8](repeating: 9, count: 8)
+        let s1 = tangle_quantize_im2col(row, 1, 1, 6, 1, 1, 0, 0, 1, 1, &padded, 1, 1, &one, 8)
+        #expect(s1 == Float(2) / 255)
+        #expect(one == [0, 64, 255, 0, 0, 159, 0, 0])
     }
 
     /// In the reference architecture only `conv2` runs in 8 bits (conv1's patch is 25 values).

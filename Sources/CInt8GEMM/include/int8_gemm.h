@@ -26,7 +26,8 @@ void tangle_qgemm(
 /// kernel` convolution with the given stride and zero padding: `oh * ow` rows of `kernel *
 /// kernel * ch` bytes in `(ky, kx, c)` order, `lda` apart. `padded` holds `(h + pad_top +
 /// pad_bottom) * (w + pad_left + pad_right) * ch` bytes, with `pad_bottom`/`pad_right` whatever
-/// the output size needs. Returns the scale (0 for an all-zero image).
+/// the output size needs (a 1x1 kernel with stride 1 and no padding writes the rows directly and
+/// leaves `padded` alone). Returns the scale (0 for an all-zero image).
 float tangle_quantize_im2col(
     const float *image, int64_t h, int64_t w, int64_t ch, int64_t kernel, int64_t stride, int64_t pad_top, int64_t pad_left,
     int64_t oh, int64_t ow, uint8_t *padded, int64_t padded_h, int64_t padded_w, uint8_t *rows, int64_t lda);
