@@ -1,4 +1,5 @@
 #include "kernel_level.h"
+#include <pthread.h>
 #include <stdlib.h>
 
 static int best_level = 0;
@@ -19,6 +20,18 @@ __attribute__((constructor)) static void choose_level(void) {
 }
 
 void tangle_kernels_force(int level) { __atomic_store_n(&forced, level, __ATOMIC_RELAXED); }
+
+static pthread_mutex_t hold = PTHREAD_MUTEX_INITIALIZER;
+
+void tangle_kernels_hold(int level) {
+    pthread_mutex_lock(&hold);
+    tangle_kernels_force(level);
+}
+
+void tangle_kernels_release(void) {
+    tangle_kernels_force(0);
+    pthread_mutex_unlock(&hold);
+}
 
 int tangle_kernel_level(void) {
     int level = best_level, f = __atomic_load_n(&forced, __ATOMIC_RELAXED);

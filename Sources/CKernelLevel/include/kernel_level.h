@@ -7,8 +7,18 @@
 /// by `tangle_kernels_force`. Every level computes the same numbers.
 int tangle_kernel_level(void);
 
-/// Lowers the level for tests: 0 none, 1 at most AVX2, 2 plain C.
+/// Lowers the level for tests: 0 none, 1 at most AVX2, 2 plain C. The level is process-wide: a
+/// test that compares levels calls it only between `tangle_kernels_hold` and
+/// `tangle_kernels_release`, so that no other test lowers it meanwhile.
 void tangle_kernels_force(int level);
+
+/// Takes the process-wide kernel-level lock (waiting for any other holder) and forces `level`
+/// (0: the machine's best). Tests hold it for the whole of a comparison between levels, so a
+/// "plain C against SIMD" comparison can never silently become "SIMD against SIMD".
+void tangle_kernels_hold(int level);
+
+/// Restores the machine's best level and releases the lock taken by `tangle_kernels_hold`.
+void tangle_kernels_release(void);
 
 /* For the C kernel families: the function `name_avx512`, `name_avx2` or `name_plain` this level
    runs, to be called, e.g. `TANGLE_PICK(gemm)(a, b, c)`. Off x86 only `name_plain` exists. */
