@@ -36,8 +36,10 @@ let package = Package(
         .target(name: "CInt8GEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Direct float32 convolution for small patches (a first layer over one grey channel), for judging (AVX-512 or plain C).
         .target(name: "CDirectConv", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
+        // Float32 products whose every output is one fixed chain of operations whatever the batch (batch-invariant judging).
+        .target(name: "CRowGEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Layers, the network built from an architecture description, losses and the optimiser.
-        .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM", "CDirectConv"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM", "CDirectConv", "CRowGEMM"], swiftSettings: optimisedInDebug),
         // The soft nearest neighbor loss, its temperatures, and the entangled objective.
         .target(name: "TangleEntanglement", dependencies: ["TangleNetwork", "TangleTensor"], swiftSettings: optimisedInDebug),
         // Which kernels the C kernel families run: AVX-512, AVX2 or plain C (chosen once; lowered by the environment or tests).
@@ -47,7 +49,7 @@ let package = Package(
         // Direct float32 distances for narrow layers (the logits), with the top-k candidate test (AVX-512 or plain C).
         .target(name: "CNarrowNearest", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Exact k-nearest-neighbour search: float32 by GEMM, or 8-bit points by integer dot products.
-        .target(name: "TangleNeighbors", dependencies: ["TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleNeighbors", dependencies: ["TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest", "CRowGEMM"], swiftSettings: optimisedInDebug),
         // Detection metrics: AUROC, FPR at 95 % TPR, AUPR, thresholds.
         .target(name: "TangleMetrics"),
         // White-box FGSM and BIM attacks.
@@ -58,7 +60,7 @@ let package = Package(
             dependencies: ["TangleAttacks", "TangleData", "TangleMetrics", "TangleNeighbors", "TangleNetwork", "TangleTensor"]),
         // Deep k-nearest neighbours: conformal p-values, credibility.
         .target(
-            name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport"],
+            name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport", "CRowGEMM"],
             swiftSettings: optimisedInDebug),
         // The verdict rule: evidence, calibration, in-distribution / outlier / adversarial.
         .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleDigest"]),
@@ -128,7 +130,7 @@ let package = Package(
 
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
-        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel"]),
+        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel", "CRowGEMM"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest", "CKernelLevel"]),
@@ -144,7 +146,7 @@ let package = Package(
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),
-        .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage"]),
+        .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage", "TangleData"]),
         .testTarget(
             name: "TangleTrainingTests",
             dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleModelStore"]),

@@ -70,7 +70,7 @@ public final class Detector: @unchecked Sendable {
         self.k = k
         self.kDistance = kDistance
         self.batch = batch
-        workspace = Workspace(network: network, capacity: batch, trainable: false, arithmetic: index.settings.arithmetic)
+        workspace = Workspace(network: network, capacity: batch, trainable: false, arithmetic: index.settings.arithmetic, batchInvariant: true)
         representationIndices = try index.layers.map { try network.representationIndex($0.name) }
     }
 
@@ -93,9 +93,9 @@ public final class Detector: @unchecked Sendable {
         let size = network.inputShape.size
         let shape = network.inputShape
         // A small batch (one file in the daemon) goes through the network once together with its
-        // squeezed copies: one forward pass over both cores instead of three on one. GEMM may round
-        // the last bit differently at another batch size, so an input's scores can differ in the
-        // last bit with the size of the batch it came in (only ever matters exactly at a threshold).
+        // squeezed copies: one forward pass over both cores instead of three on one. Every kernel
+        // of the judging workspace, the projections and the searches compute a row alone, so an
+        // input's scores are the same floats whatever batch it came in and wherever it sat in it.
         let together = n * (1 + squeezers.count) <= batch
         workspace.input.pointer.update(from: x, count: n * size)
         if together {

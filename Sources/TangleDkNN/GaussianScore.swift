@@ -1,3 +1,4 @@
+import CRowGEMM
 import TangleTensor
 
 /// The Mahalanobis score (Lee et al. 2018): class-conditional Gaussians with one shared covariance
@@ -37,29 +38,21 @@ public struct GaussianScore: Sendable, Codable {
 
     /// The smallest squared Mahalanobis distance of each of `count` rows to a class mean.
     ///
-    /// `(x − μ_c)ᵀ Λ (x − μ_c) = xᵀΛx − 2 μ_cᵀΛx + μ_cᵀΛμ_c`: one GEMM gives `ΛX`, one more the
-    /// class terms; the sum is taken in Double.
+    /// `(x − μ_c)ᵀ Λ (x − μ_c) = xᵀΛx − 2 μ_cᵀΛx + μ_cᵀΛμ_c`: one fixed-order product gives `ΛX`,
+    /// fixed-order dot products the class terms (`tangle_row_gemm`, `tangle_row_dots`: a row's score
+    /// never depends on the rows beside it); the sum is taken in Double.
     public func score(_ x: UnsafePointer<Float>, count n: Int) -> [Double] {
         let d = dimension, classes = means.count / max(d, 1)
         guard n > 0, d > 0, classes > 0 else { return [Double](repeating: .infinity, count: n) }
         let y = FloatBuffer(count: n * d)  // X Λ (Λ is symmetric)
         precision.withUnsafeBufferPointer { p in
-            BLAS.gemm(m: n, n: d, k: d, a: x, lda: d, b: p.baseAddress!, ldb: d, c: y.pointer, ldc: d)
+            tangle_row_gemm(x, Int64(d), Int64(n), Int64(d), p.baseAddress!, Int64(d), Int64(d), nil, 0, y.pointer, Int64(d))
         }
         let cross = FloatBuffer(count: n * classes)  // (X Λ) μ_cᵀ
         means.withUnsafeBufferPointer { m in
-            BLAS.gemm(transB: true, m: n, n: classes, k: d, a: y.pointer, lda: d, b: m.baseAddress!, ldb: d, c: cross.pointer, ldc: classes)
+            tangle_row_dots(y.pointer, Int64(d), Int64(n), m.baseAddress!, Int64(d), Int64(classes), Int64(d), 1, cross.pointer, Int64(classes))
         }
-        var constant = [Double](repeating: 0, count: classes)  // μ_cᵀ Λ μ_c
-        for c in 0..<classes {
-            var s = 0.0
-            for r in 0..<d {
-                var t = 0.0
-                for q in 0..<d { t += Double(precision[r * d + q]) * Double(means[c * d + q]) }
-                s += Double(means[c * d + r]) * t
-            }
-            constant[c] = s
-        }
+        let constant = classConstants
         var out = [Double](repeating: .infinity, count: n)
         for i in 0..<n {
             var quad = 0.0
@@ -67,6 +60,20 @@ public struct GaussianScore: Sendable, Codable {
             for c in 0..<classes { out[i] = min(out[i], max(quad - 2 * Double(cross[i * classes + c]) + constant[c], 0)) }
         }
         return out
+    }
+
+    /// `μ_cᵀ Λ μ_c` per class, in Double.
+    private var classConstants: [Double] {
+        let d = dimension, classes = means.count / max(d, 1)
+        return (0..<classes).map { c in
+            var s = 0.0
+            for r in 0..<d {
+                var t = 0.0
+                for q in 0..<d { t += Double(precision[r * d + q]) * Double(means[c * d + q]) }
+                s += Double(means[c * d + r]) * t
+            }
+            return s
+        }
     }
 
     /// The inverse of a symmetric positive-definite matrix (Cholesky, in Double).

@@ -144,7 +144,7 @@ public final class NeighborIndex: @unchecked Sendable {
         let reps = try settings.layers.map { try network.representationIndex($0) }
         let dims = try settings.layers.map { try network.representationSize($0) }
         let batch = 500
-        let ws = Workspace(network: network, capacity: batch, trainable: false, arithmetic: settings.arithmetic)
+        let ws = Workspace(network: network, capacity: batch, trainable: false, arithmetic: settings.arithmetic, batchInvariant: true)
         // Pass 1: fit the projections on a sample.
         var projections = [Projection?](repeating: nil, count: reps.count)
         let wide = (0..<reps.count).filter { dims[$0] > settings.maxDimension }

@@ -117,7 +117,7 @@ public final class DetectorSetup: @unchecked Sendable {
         let sample = Array(set.trainIndices.prefix(20_000))
         let images = FloatBuffer(count: sample.count * network.inputShape.size)
         set.images.copyImages(sample, into: images.pointer)
-        let feats = try network.representations([layer], of: images.pointer, count: sample.count, arithmetic: arithmetic)[0]
+        let feats = try network.representations([layer], of: images.pointer, count: sample.count, arithmetic: arithmetic, batchInvariant: true)[0]
         let d = try network.representationSize(layer)
         return GaussianScore.fit(
             feats.pointer, labels: sample.map { set.images.labels[$0] }, count: sample.count, dimension: d, classes: network.classCount)

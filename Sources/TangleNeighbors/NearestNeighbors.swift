@@ -1,5 +1,6 @@
 import CNarrowNearest
 import CInt8Dot
+import CRowGEMM
 import TangleTensor
 
 /// Exact k-nearest-neighbour search by GEMM with a partial top-k, over a fixed reference set.
@@ -108,8 +109,9 @@ public final class NearestNeighbors: @unchecked Sendable {
     /// The `k` nearest reference points of each of `queryCount` queries.
     ///
     /// The reference set is split between the workers; each walks its part in chunks that stay in
-    /// cache and scores every query against a chunk with one GEMM (one matrix-vector product for a
-    /// single query, which needs no packing), keeping each query's `k` best in a bounded max-heap.
+    /// cache and scores every query against a chunk by fixed-order dot products (`tangle_row_dots`:
+    /// a query's distances never depend on the queries beside it), keeping each query's `k` best in
+    /// a bounded max-heap.
     /// The workers' heaps are merged at the end.
     /// - Returns: per query, `(index, squared distance)` pairs in ascending distance (ties by index).
     public func search(_ queries: UnsafePointer<Float>, queryCount m: Int, k kWanted: Int, chunk: Int, queryBlock: Int = 512) -> [[(index: Int, distance: Float)]] {
@@ -140,13 +142,7 @@ public final class NearestNeighbors: @unchecked Sendable {
                         var q0 = 0
                         while q0 < m {
                             let mb = min(block, m - q0)
-                            if mb == 1 {
-                                BLAS.gemv(m: c, n: d, alpha: -2, a: ref.base + c0 * d, lda: d, x: q.base + q0 * d, y: scores.pointer)
-                            } else {
-                                BLAS.gemm(
-                                    transB: true, m: mb, n: c, k: d, alpha: -2, a: q.base + q0 * d, lda: d, b: ref.base + c0 * d, ldb: d,
-                                    c: scores.pointer, ldc: c)
-                            }
+                            tangle_row_dots(q.base + q0 * d, Int64(d), Int64(mb), ref.base + c0 * d, Int64(d), Int64(c), Int64(d), -2, scores.pointer, Int64(c))
                             for i in 0..<mb {
                                 heap.offer(query: q0 + i, scores.pointer + i * c, count: c, first: c0, queryNorm: qn[q0 + i], referenceNorms: pn.baseAddress! + c0)
                             }

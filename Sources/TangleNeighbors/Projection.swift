@@ -1,4 +1,5 @@
 import CInt8GEMM
+import CRowGEMM
 import TangleTensor
 
 /// A linear projection `y = (x − mean) · W` from `inputDimension` to `outputDimension` features.
@@ -136,8 +137,9 @@ public struct Projection: Sendable {
         project(x, count: n, into: out, residual: true)
     }
 
-    /// Rows split over the workers (one GEMM each); a single row is a matrix-vector product, which
-    /// reads the components once without GEMM's packing, its columns split over the workers.
+    /// Rows split over the workers; a single row has its columns split over the workers instead, so
+    /// both cores stream the components. Float32 rows are fixed-order products (`tangle_row_gemm`),
+    /// so a row's projection never depends on the rows beside it.
     private func project(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>, residual: Bool) {
         guard n > 0 else { return }
         let d = inputDimension, r = outputDimension, width = r + (residual ? 1 : 0)
@@ -175,20 +177,15 @@ public struct Projection: Sendable {
                             }
                             totals[i] = total
                         }
-                        if rows.count == 1 {
-                            // One row (one query): the components' columns split over the workers, so
-                            // both cores stream the matrix.
-                            let columns = Parallel.split(r, into: Parallel.workerCount)
-                            let row = SharedPointer(c), result = SharedPointer(y)
-                            Parallel.run(columns.count) { k in
-                                let cols = columns[k]
-                                guard !cols.isEmpty else { return }
-                                BLAS.gemv(
-                                    transA: true, m: d, n: cols.count, a: w.base + cols.lowerBound, lda: r, x: row.base,
-                                    y: result.base + cols.lowerBound)
-                            }
-                        } else {
-                            BLAS.gemm(m: rows.count, n: r, k: d, a: c, lda: d, b: w.base, ldb: r, c: y, ldc: r)
+                        // One row (one query): the components' columns split over the workers.
+                        let columns = Parallel.split(r, into: rows.count == 1 ? Parallel.workerCount : 1)
+                        let centredRows = SharedPointer(c), result = SharedPointer(y), m = Int64(rows.count)
+                        Parallel.run(columns.count) { k in
+                            let cols = columns[k]
+                            guard !cols.isEmpty else { return }
+                            tangle_row_gemm(
+                                centredRows.base, Int64(d), m, Int64(d), w.base + cols.lowerBound, Int64(r), Int64(cols.count), nil, 0,
+                                result.base + cols.lowerBound, Int64(r))
                         }
                         }
                         guard residual else { return }
@@ -318,7 +315,7 @@ public final class EightBitComponents: @unchecked Sendable {
             let c = FloatBuffer(count: d)
             for i in float {
                 for j in 0..<d { c[j] = x[i * d + j] - mean[j] }
-                BLAS.gemv(transA: true, m: d, n: r, a: w.baseAddress!, lda: r, x: c.pointer, y: y + i * r)
+                tangle_row_gemm(c.pointer, Int64(d), 1, Int64(d), w.baseAddress!, Int64(r), Int64(r), nil, 0, y + i * r, Int64(r))
             }
         }
     }

@@ -18,7 +18,7 @@ public enum Arithmetic: String, Codable, Sendable, CaseIterable {
 
     /// The revision of judging's kernels: raised whenever they would compute other numbers (a
     /// different summation order is enough), so that indexes cached by an older build are rebuilt.
-    public static let kernelRevision = 2
+    public static let kernelRevision = 3
 
     /// The fewest values in a convolution's patch for 8 bits to pay: smaller ones (a first layer
     /// over one grey channel has 25) are cheap in float32, and 8-bit weights cost them the most

@@ -146,7 +146,7 @@ public final class Network: @unchecked Sendable {
             // Judging runs the leading layers that have judging kernels (the convolutions and their
             // pooling) a few images at a time through all of them, so each image's large early
             // activations are still in cache for the next layer; the rest layer by layer.
-            let leading = workspace.judging.prefix { $0 != nil }.count
+            let leading = workspace.judging.prefix { $0?.runsImageByImage == true }.count
             func run(_ i: Int, _ first: Int, _ count: Int) {
                 let layer = layers[i]
                 let input = workspace.activations[i].pointer + first * layer.inputShape.size

@@ -28,8 +28,11 @@ public final class Workspace: @unchecked Sendable {
     /// The arithmetic of the forward pass.
     public let arithmetic: Arithmetic
     /// Per layer, what runs it instead of its own forward pass under ``arithmetic`` (an 8-bit or
-    /// direct convolution, made from the weights when the workspace was made).
+    /// direct convolution, a fixed-order dense layer, made from the weights when the workspace was made).
     public let judging: [(any JudgingKernel)?]
+    /// Whether an image's activations are the same floats whatever batch it is in and wherever it
+    /// sits in it (always so under 8-bit arithmetic, which is judging's).
+    public let batchInvariant: Bool
 
     /// Allocates the buffers of `network` for batches of up to `capacity` images.
     ///
@@ -39,16 +42,25 @@ public final class Workspace: @unchecked Sendable {
     ///   - workers: parallel workers (default: one per core).
     ///   - arithmetic: the forward pass's arithmetic; 8-bit convolutions only without gradients
     ///     (their kernels are a snapshot of the weights now: make a new workspace after changing them).
+    ///   - batchInvariant: run every layer with kernels whose outputs do not depend on the batch
+    ///     (convolutions computed directly, dense layers as fixed-order chains) also in float32;
+    ///     implied by 8-bit arithmetic. Without gradients only, like the 8-bit kernels.
     public init(
         network: Network, capacity: Int, trainable: Bool, inputGradient: Bool = false,
-        workers: Int = Parallel.workerCount, arithmetic: Arithmetic = .float32
+        workers: Int = Parallel.workerCount, arithmetic: Arithmetic = .float32, batchInvariant: Bool = false
     ) {
         precondition(!trainable || arithmetic == .float32, "training runs in float32")
+        precondition(!trainable || !batchInvariant, "batch-invariant kernels are for the forward pass only")
+        let invariant = batchInvariant || arithmetic == .int8
         self.arithmetic = arithmetic
+        self.batchInvariant = invariant
         judging = network.layers.indices.map { i -> (any JudgingKernel)? in
-            guard arithmetic == .int8 else { return nil }
-            if let pool = network.layers[i] as? MaxPoolLayer { return pool.size == 2 ? DirectMaxPool(layer: pool) : nil }
-            guard let conv = network.layers[i] as? Conv2DLayer else { return nil }
+            guard invariant else { return nil }
+            let layer = network.layers[i]
+            if let dense = layer as? DenseLayer { return FixedOrderDense(layer: dense, parameters: network.parameters.pointer) }
+            // Pooling takes no sums: the layer's own pass is invariant too; the C kernel is faster.
+            if let pool = layer as? MaxPoolLayer { return pool.size == 2 ? DirectMaxPool(layer: pool) : nil }
+            guard let conv = layer as? Conv2DLayer else { return nil }
             return arithmetic.runsInInt8(i, of: network)
                 ? QuantizedConvolution(layer: conv, parameters: network.parameters.pointer)
                 : DirectConvolution(layer: conv, parameters: network.parameters.pointer)

@@ -33,23 +33,71 @@ import TangleTensor
             let o = try #require(r.dknn)
             #expect(o.credibility >= 0 && o.credibility <= 1)
         }
-        // The batch size does not change the scores.
-        let one = try Detector(network: net, index: index, k: 10, kDistance: 5, batch: 7)
-        one.conformal = detector.conformal
-        let again = one.scores(x.pointer + 50 * 36, count: 50)
-        #expect(again.map(\.labelCounts) == s.map(\.labelCounts))
-        #expect(again.map(\.dknn) == s.map(\.dknn))
-        // Room for the batch and its squeezed copies: one forward pass for all three gives the same scores.
-        let together = try Detector(network: net, index: index, k: 10, kDistance: 5, batch: 150)
-        together.conformal = detector.conformal
-        let joint = together.scores(x.pointer + 50 * 36, count: 50)
-        #expect(joint.map(\.prediction) == s.map(\.prediction))
-        #expect(joint.map(\.labelCounts) == s.map(\.labelCounts))
-        for (a, b) in zip(joint, s) {
-            #expect(abs(a.squeeze - b.squeeze) < 1e-5)
-            #expect(abs(a.probability - b.probability) < 1e-6)
-        }
         #expect(s.contains { $0.squeeze > 0 }, "squeezing changes some softmaxes")
+    }
+
+    /// Every score of an input, bit for bit, as a string (Doubles printed exactly).
+    static func fingerprint(_ r: InputScores) -> String {
+        func bits(_ d: Double?) -> String { d.map { String($0.bitPattern, radix: 16) } ?? "nil" }
+        let dknn = r.dknn.map { "\($0.prediction) \($0.pValues.map { bits($0) }) \(bits($0.credibility)) \(bits($0.confidence))" } ?? "nil"
+        return [
+            "\(r.prediction)", bits(r.probability), bits(r.logSumExp), "\(r.labelCounts)", r.distances.map { bits($0) }.joined(separator: ","),
+            dknn, bits(r.mahalanobis), bits(r.squeeze), r.roughness.map { bits($0) }.joined(separator: ","),
+        ].joined(separator: "|")
+    }
+
+    /// An input's scores are the same bits whatever batch it is judged in and wherever it sits:
+    /// alone, in batches of 7, 32, 150 and 256, forwards and backwards, in float32 and 8-bit
+    /// arithmetic, over 8-bit and float32 neighbour storage, with a Mahalanobis layer.
+    @Test(arguments: [
+        (NeighborIndex.Settings.Storage.int8, Arithmetic.int8), (.float32, .float32), (.int8, .float32), (.float32, .int8),
+    ])
+    func scoresDoNotDependOnTheBatch(storage: NeighborIndex.Settings.Storage, arithmetic: Arithmetic) throws {
+        let arch = Architecture(
+            input: Shape3(height: 12, width: 12, channels: 2),
+            layers: [
+                .conv2d("conv1", filters: 8, kernel: 3), .maxpool("pool1"), .conv2d("conv2", filters: 20, kernel: 3), .maxpool("pool2"),
+                .dense("fc1", units: 37), .dense("logits", units: 3, activation: .linear),
+            ])
+        let net = try Network(architecture: arch, seed: 3)
+        let size = arch.input.size
+        var rng = SeededGenerator(seed: 8)
+        let count = 300
+        let data = try LabelledImages(
+            rows: 12, columns: 24, pixels: (0..<(count * size)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
+            labels: (0..<count).map { Int32($0 % 3) }, classNames: ["a", "b", "c"])
+        let index = try NeighborIndex.build(
+            network: net, images: data, indices: Array(0..<200),
+            settings: .init(layers: ["pool1", "pool2", "fc1", "logits"], maxDimension: 24, pcaSample: 200, storage: storage, arithmetic: arithmetic),
+            showProgress: false)
+        let x = FloatBuffer(count: 100 * size)
+        data.copyImages(200..<300, into: x.pointer)
+        let reference = try Detector(network: net, index: index, k: 10, kDistance: 5, batch: 256)
+        reference.gaussian = ("fc1", try {
+            let feats = try net.representations(["fc1"], of: x.pointer, count: 100, arithmetic: arithmetic, batchInvariant: true)[0]
+            return GaussianScore.fit(feats.pointer, labels: Array(data.labels[200..<300]), count: 100, dimension: 37, classes: 3)
+        }())
+        _ = reference.calibrate(x.pointer, labels: Array(data.labels[200..<300]), count: 100)
+        let judged = 100
+        // Alone, one at a time.
+        let alone = (0..<judged).map { reference.scores(x.pointer + $0 * size, count: 1)[0] }.map(Self.fingerprint)
+        #expect(alone.count == judged)
+        for batch in [7, 32, 150, 256] {
+            let detector = try Detector(network: net, index: index, k: 10, kDistance: 5, batch: batch)
+            detector.conformal = reference.conformal
+            detector.gaussian = reference.gaussian
+            // In order, in batches of `batch` (the last one shorter).
+            let forwards = detector.scores(x.pointer, count: judged).map(Self.fingerprint)
+            #expect(forwards.count == judged)
+            #expect(zip(forwards, alone).filter { $0 != $1 }.count == 0, "batch \(batch): inputs differ")
+            // Reversed: every input at another position, beside other inputs.
+            let reversed = FloatBuffer(count: judged * size)
+            for i in 0..<judged { (reversed.pointer + i * size).update(from: x.pointer + (judged - 1 - i) * size, count: size) }
+            let backwards = Array(detector.scores(reversed.pointer, count: judged).map(Self.fingerprint).reversed())
+            #expect(backwards.count == judged)
+            #expect(zip(backwards, alone).filter { $0 != $1 }.count == 0, "batch \(batch) reversed: inputs differ")
+        }
+        #expect(Set(alone).count > judged / 2, "the inputs get different scores")
     }
 
     @Test func gaussianScoreIsTheMahalanobisDistance() {

@@ -7,6 +7,14 @@ public protocol JudgingKernel: Sendable {
     var scratchBytes: Int { get }
     /// Computes the output for `count` images.
     func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, scratch: UnsafeMutableRawPointer)
+    /// Whether it works on one image at a time, so judging may run a few images through every
+    /// such leading layer before the next few (their activations stay in cache).
+    var runsImageByImage: Bool { get }
+}
+
+extension JudgingKernel {
+    /// Image by image, unless the kernel says otherwise.
+    public var runsImageByImage: Bool { true }
 }
 
 /// A convolution with a small patch computed directly in float32 (`tangle_conv_direct`: four
