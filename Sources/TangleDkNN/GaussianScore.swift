@@ -11,6 +11,25 @@ public struct GaussianScore: Sendable, Codable {
     public let means: [Float]
     /// `[dimension, dimension]`: the inverse of the shared covariance (with a small ridge).
     public let precision: [Float]
+    /// `μ_cᵀ Λ μ_c` per class, in Double (computed once, not stored).
+    private let classConstants: [Double]
+
+    private enum CodingKeys: String, CodingKey { case dimension, means, precision }
+
+    /// Wraps fitted parameters.
+    public init(dimension: Int, means: [Float], precision: [Float]) {
+        self.dimension = dimension
+        self.means = means
+        self.precision = precision
+        classConstants = Self.constants(dimension: dimension, means: means, precision: precision)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(
+            dimension: c.decode(Int.self, forKey: .dimension), means: c.decode([Float].self, forKey: .means),
+            precision: c.decode([Float].self, forKey: .precision))
+    }
 
     /// Fits class means and the shared covariance of `count` rows with their labels.
     public static func fit(_ x: UnsafePointer<Float>, labels: [Int32], count n: Int, dimension d: Int, classes: Int, ridge: Double = 1e-3) -> GaussianScore {
@@ -63,8 +82,9 @@ public struct GaussianScore: Sendable, Codable {
     }
 
     /// `μ_cᵀ Λ μ_c` per class, in Double.
-    private var classConstants: [Double] {
-        let d = dimension, classes = means.count / max(d, 1)
+    private static func constants(dimension d: Int, means: [Float], precision: [Float]) -> [Double] {
+        let classes = means.count / max(d, 1)
+        guard precision.count == d * d else { return [Double](repeating: 0, count: classes) }
         return (0..<classes).map { c in
             var s = 0.0
             for r in 0..<d {
