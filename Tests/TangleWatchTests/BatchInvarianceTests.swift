@@ -7,8 +7,10 @@ import TangleImage
 /// bits whatever batch `classify` judges it in, wherever it sits in the batch, and the daemon writes
 /// the same record as `classify` (apart from what differs by nature: `id`, `time`, `input.path`,
 /// `latency_ms`).
-@Suite(.serialized, .enabled(if: WatchDaemon.available, WatchDaemon.skipMessage))
-struct BatchInvarianceTests {
+///
+/// The helpers live here; the test itself is one of ``WatchIntegrationTests`` (below), whose tests
+/// run one at a time, so its daemons and `classify` runs never slow another daemon test.
+enum BatchInvariance {
     /// What differs between two judgements of one file by nature.
     static let volatile: Set<String> = ["id", "time", "latency_ms"]
 
@@ -93,28 +95,31 @@ struct BatchInvarianceTests {
         }.sorted()
     }
 
+}
+
+extension WatchIntegrationTests {
     @Test("classify: the same records in batches of 1, 7, 32, 150 and 256, forwards and backwards; the daemon writes them too")
     func recordsDoNotDependOnTheBatchOrTheCommand() throws {
-        let (folder, names) = try Self.inputs()
+        let (folder, names) = try BatchInvariance.inputs()
         defer { WatchFixtures.remove(folder) }
         let paths = names.map { "\(folder)/\($0)" }
         var referenceLines: [Substring] = []
         func classify(_ batch: Int, _ files: [String]) throws -> [String: NSDictionary] {
-            let r = try Self.run(["classify", "--batch", "\(batch)"] + WatchDaemon.cacheArguments + files)
+            let r = try BatchInvariance.run(["classify", "--batch", "\(batch)"] + WatchDaemon.cacheArguments + files)
             #expect(r.status == 0, "classify --batch \(batch): \(r.stderr)")
             let lines = r.stdout.split(separator: "\n")
             if batch == 256 { referenceLines = lines }
-            return try Self.records(lines, dropping: Self.volatile)
+            return try BatchInvariance.records(lines, dropping: BatchInvariance.volatile)
         }
         let reference = try classify(256, paths)
         #expect(reference.count == names.count)
         let verdicts = Set(reference.values.compactMap { $0["verdict"] as? String })
         #expect(verdicts == ["in-distribution", "outlier", "adversarial", "rejected"], "every verdict is exercised: \(verdicts)")
         for batch in [1, 7, 32, 150] {
-            let d = Self.differing(try classify(batch, paths), reference)
+            let d = BatchInvariance.differing(try classify(batch, paths), reference)
             #expect(d.isEmpty, "batch \(batch): \(d.count) records differ, e.g. \(d.prefix(3))")
         }
-        let backwards = Self.differing(try classify(32, paths.reversed()), reference)
+        let backwards = BatchInvariance.differing(try classify(32, paths.reversed()), reference)
         #expect(backwards.isEmpty, "reversed, batch 32: \(backwards.count) records differ, e.g. \(backwards.prefix(3))")
 
         // The daemon, on the same files dropped into its inbox.
@@ -128,9 +133,9 @@ struct BatchInvarianceTests {
         daemon.signal(SIGTERM)
         #expect(daemon.waitExit() == 0)
         let log = try String(contentsOfFile: "\(root)/verdicts.jsonl", encoding: .utf8)
-        let fromDaemon = try Self.records(log.split(separator: "\n"), dropping: Self.volatile.union(["input.path"]))
-        let fromClassify = try Self.records(referenceLines, dropping: Self.volatile.union(["input.path"]))
-        let d = Self.differing(fromDaemon, fromClassify)
+        let fromDaemon = try BatchInvariance.records(log.split(separator: "\n"), dropping: BatchInvariance.volatile.union(["input.path"]))
+        let fromClassify = try BatchInvariance.records(referenceLines, dropping: BatchInvariance.volatile.union(["input.path"]))
+        let d = BatchInvariance.differing(fromDaemon, fromClassify)
         #expect(d.isEmpty, "daemon against classify: \(d.count) records differ, e.g. \(d.prefix(3).map { "\($0): \(fromDaemon[$0].map { "\($0)" } ?? "none") vs \(fromClassify[$0].map { "\($0)" } ?? "none")" })")
     }
 }
