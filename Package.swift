@@ -29,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The tensor core: storage, BLAS, parallel loops, seeded randomness.
-        .target(name: "TangleTensor", dependencies: ["CBLAS"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleTensor", dependencies: ["CBLAS", "TangleBLASCore"], swiftSettings: optimisedInDebug),
+        // Which OpenBLAS core type to run: the decision on recorded processor facts, and the kernel report.
+        .target(name: "TangleBLASCore"),
         // SHA-256 for weights and data provenance.
         .target(name: "TangleDigest"),
         // 8-bit convolutions for judging: unsigned 8-bit activations times signed 8-bit weights (AVX-512 VNNI, AVX2 or plain C).
@@ -127,6 +129,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
+        .testTarget(name: "TangleBLASCoreTests", dependencies: ["TangleBLASCore"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
