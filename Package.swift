@@ -67,7 +67,7 @@ let package = Package(
         // Judging image files: read, decode, preprocess, score in batches, verdict records; the verdict benchmark.
         .target(
             name: "TangleJudge",
-            dependencies: ["TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData"]),
+            dependencies: ["TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData", "TangleBLASCore"]),
         // Training data: Fashion-MNIST IDX files or a folder of labelled images, with the calibration split.
         .target(
             name: "TangleDataSource",
@@ -98,7 +98,7 @@ let package = Package(
         // Benchmarks run by `tangle bench`.
         .target(
             name: "TangleBench",
-            dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleTensor"]),
+            dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleTensor", "TangleBLASCore"]),
         // The hot folder: inotify discovery, claims by rename, batched judging, the verdict log, recovery.
         .target(
             name: "TangleWatch",
@@ -114,7 +114,7 @@ let package = Package(
             name: "TangleWatchBench",
             dependencies: [
                 "TangleWatch", "TangleVerdict", "TangleEvaluation", "TangleModelStore", "TangleData", "TangleImage", "TangleAttacks",
-                "TangleNetwork", "TangleTensor",
+                "TangleNetwork", "TangleTensor", "TangleBLASCore",
             ]),
         // The command line.
         .executableTarget(
@@ -122,7 +122,7 @@ let package = Package(
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
                 "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDataSource", "TangleImageFolder", "TangleDkNN",
-                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "TangleTensor", "TangleBLASCore", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -130,6 +130,8 @@ let package = Package(
 
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleBLASCoreTests", dependencies: ["TangleBLASCore"]),
+        // The built `tangle` binary run as a subprocess: argument validation, messages and exit codes, the BLAS re-execution.
+        .testTarget(name: "TangleCLITests", dependencies: ["TangleBLASCore", "TangleJudge", "TangleSeparation", "TangleWatch", "TangleImage"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
