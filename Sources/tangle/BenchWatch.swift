@@ -31,8 +31,8 @@ struct BenchWatch: ParsableCommand {
     @Option(help: "Folder with the Fashion-MNIST IDX files (default: the model card's).")
     var data: String?
 
-    @Option(help: "Folder with the MNIST test IDX files (skipped when missing: Fashion-MNIST and FGSM only).")
-    var mnist = "/work/shared/data/mnist-test"
+    @Option(help: "Folder with the MNIST test IDX files (scripts/fetch-mnist-test.sh fetches them there; skipped when missing: Fashion-MNIST and FGSM only).")
+    var mnist = "data/mnist-test"
 
     @Option(help: "Folder to make the temporary root in (default: the system's temporary folder).")
     var work: String?
