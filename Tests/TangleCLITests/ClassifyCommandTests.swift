@@ -5,20 +5,13 @@ import Testing
 /// What `tangle classify` finds in the paths it is given.
 @Suite(.enabled(if: TangleBinary.available, TangleBinary.skipMessage))
 struct ClassifyCommandTests {
-    /// Before: "judged 0 inputs" and exit 0.
-    @Test func anEmptyFolderIsAnError() throws {
+    /// Before: "judged 0 inputs" and exit 0 for an empty folder, and for a folder of class folders
+    /// (they were skipped).
+    @Test(arguments: [[], ["shirt", "bag"]])
+    func aFolderWithoutFilesIsAnError(subfolders: [String]) throws {
         let folder = try TemporaryFolder.make("empty")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let r = try TangleBinary.run(["classify", folder, "--model", CLIFixtures.shippedModel] + CLIFixtures.cacheArguments)
-        #expect(r.status == 66, "\(r.stderr)")
-        #expect(r.stderr.contains("no files to judge"), "\(r.stderr)")
-    }
-
-    /// Before: class folders were skipped, so a folder of them judged nothing and exited 0.
-    @Test func classFoldersWithoutFilesAreAnError() throws {
-        let folder = try TemporaryFolder.make("classes")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        for c in ["shirt", "bag"] { try FileManager.default.createDirectory(atPath: "\(folder)/\(c)", withIntermediateDirectories: true) }
+        for c in subfolders { try FileManager.default.createDirectory(atPath: "\(folder)/\(c)", withIntermediateDirectories: true) }
         let r = try TangleBinary.run(["classify", folder, "--model", CLIFixtures.shippedModel] + CLIFixtures.cacheArguments)
         #expect(r.status == 66, "\(r.stderr)")
         #expect(r.stderr.contains("no files to judge"), "\(r.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import TangleTesting
 import Testing
 
 /// Runs the built `tangle` binary as a subprocess, for the command-line tests.
@@ -10,21 +11,8 @@ enum TangleBinary {
         return url.path
     }()
 
-    /// The built binary: `$TANGLE_BINARY`; else `.build/debug/tangle`, which `swift test` builds (a
-    /// release build only when it is newer than every source file, as the watch tests choose).
-    static let path: String? = {
-        let fm = FileManager.default
-        if let b = ProcessInfo.processInfo.environment["TANGLE_BINARY"], fm.isExecutableFile(atPath: b) { return b }
-        func mtime(_ p: String) -> Date { ((try? fm.attributesOfItem(atPath: p))?[.modificationDate] as? Date) ?? .distantPast }
-        let release = "\(packageRoot)/.build/release/tangle"
-        let debug = "\(packageRoot)/.build/debug/tangle"
-        if fm.isExecutableFile(atPath: release) {
-            let sources = fm.enumerator(atPath: "\(packageRoot)/Sources")?.compactMap { $0 as? String } ?? []
-            let newestSource = sources.map { mtime("\(packageRoot)/Sources/\($0)") }.max() ?? .distantPast
-            if mtime(release) >= newestSource { return release }
-        }
-        return fm.isExecutableFile(atPath: debug) ? debug : nil
-    }()
+    /// The built binary (see ``BuiltBinary/tangle(packageRoot:)``).
+    static let path: String? = BuiltBinary.tangle(packageRoot: packageRoot)
 
     /// Where runs without a folder of their own start: an empty temporary folder.
     static let scratch = (try? TemporaryFolder.make("run")) ?? NSTemporaryDirectory()
