@@ -29,7 +29,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // The tensor core: storage, BLAS, parallel loops, seeded randomness.
-        .target(name: "TangleTensor", dependencies: ["CBLAS"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleTensor", dependencies: ["CBLAS", "TangleBLASCore"], swiftSettings: optimisedInDebug),
+        // Which OpenBLAS core type to run: the decision on recorded processor facts, and the kernel report.
+        .target(name: "TangleBLASCore"),
         // SHA-256 for weights and data provenance.
         .target(name: "TangleDigest"),
         // 8-bit convolutions for judging: unsigned 8-bit activations times signed 8-bit weights (AVX-512 VNNI, AVX2 or plain C).
@@ -67,7 +69,7 @@ let package = Package(
         // Judging image files: read, decode, preprocess, score in batches, verdict records; the verdict benchmark.
         .target(
             name: "TangleJudge",
-            dependencies: ["TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData"]),
+            dependencies: ["TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData", "TangleBLASCore"]),
         // Training data: Fashion-MNIST IDX files or a folder of labelled images, with the calibration split.
         .target(
             name: "TangleDataSource",
@@ -98,7 +100,7 @@ let package = Package(
         // Benchmarks run by `tangle bench`.
         .target(
             name: "TangleBench",
-            dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleTensor"]),
+            dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleTensor", "TangleBLASCore"]),
         // The hot folder: inotify discovery, claims by rename, batched judging, the verdict log, recovery.
         .target(
             name: "TangleWatch",
@@ -114,7 +116,7 @@ let package = Package(
             name: "TangleWatchBench",
             dependencies: [
                 "TangleWatch", "TangleVerdict", "TangleEvaluation", "TangleModelStore", "TangleData", "TangleImage", "TangleAttacks",
-                "TangleNetwork", "TangleTensor",
+                "TangleNetwork", "TangleTensor", "TangleBLASCore",
             ]),
         // The command line.
         .executableTarget(
@@ -122,13 +124,18 @@ let package = Package(
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
                 "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDataSource", "TangleImageFolder", "TangleDkNN",
-                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "TangleTensor", "TangleBLASCore", "CBLAS", "CJPEG", "CPNG", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
 
+        // For tests that run the built `tangle` binary: where to find it.
+        .target(name: "TangleTesting"),
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
+        .testTarget(name: "TangleBLASCoreTests", dependencies: ["TangleBLASCore"]),
+        // The built `tangle` binary run as a subprocess: argument validation, messages and exit codes, the BLAS re-execution.
+        .testTarget(name: "TangleCLITests", dependencies: ["TangleBLASCore", "TangleJudge", "TangleSeparation", "TangleWatch", "TangleImage", "TangleTesting"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel", "CRowGEMM"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
@@ -146,7 +153,7 @@ let package = Package(
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),
-        .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage", "TangleData"]),
+        .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage", "TangleData", "TangleTesting"]),
         .testTarget(
             name: "TangleTrainingTests",
             dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleModelStore"]),

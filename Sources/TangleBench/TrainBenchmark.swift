@@ -1,4 +1,5 @@
 import Foundation
+import TangleBLASCore
 import TangleData
 import TangleNetwork
 import TangleTensor
@@ -38,6 +39,8 @@ public struct TrainBenchmark {
         public var data: String
         /// OpenBLAS build.
         public var blas: String
+        /// Which OpenBLAS kernels ran and who chose them.
+        public var blasKernel: BLASKernel
         /// The auxiliary terms trained (the objective beyond cross-entropy).
         public var objective: [ObjectiveTerm]
     }
@@ -101,7 +104,7 @@ public struct TrainBenchmark {
             imagesPerSecond: median, windowImagesPerSecond: rates, batchSize: batchSize, stepsPerWindow: stepsPerWindow,
             warmupSteps: warmupSteps, flopsPerImage: flops, achievedGflops: flops * median / 1e9,
             machineSgemmGflops: sgemm, fractionOfSgemm: flops * median / 1e9 / sgemm,
-            peakRssMib: Statistics.peakRSSMiB(), workers: Parallel.workerCount, data: source, blas: BLAS.configuration,
+            peakRssMib: Statistics.peakRSSMiB(), workers: Parallel.workerCount, data: source, blas: BLAS.configuration, blasKernel: BLAS.kernel,
             objective: terms.map(\.record))
     }
 }

@@ -57,7 +57,7 @@ public struct ImageError: Error, Sendable, CustomStringConvertible, Equatable {
         case .corrupt: "the file is damaged: export or download it again"
         case .truncated: "the file is incomplete: wait until it is fully copied, or send it again"
         case .fileTooLarge: "shrink or recompress the image, or raise the file size limit"
-        case .tooManyPixels: "downscale the image, or raise the pixel limit if such images are expected"
+        case .tooManyPixels: "downscale the image, or raise the limit with --max-pixels (tangle classify, tangle watch) if such images are expected"
         case .unreadable: "check that the file exists, is a regular file and is readable"
         case .writeFailed: "check the destination folder's permissions and free space"
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TangleBLASCore
 import TangleData
 import TangleEvaluation
 import TangleTensor
@@ -24,6 +25,10 @@ public struct VerdictBenchmark {
         public var indexBytes: Int
         /// Seconds to build the index from scratch (0 when `--reuse-index` skipped the build).
         public var indexBuildSeconds: Double
+        /// OpenBLAS build.
+        public var blas: String = BLAS.configuration
+        /// Which OpenBLAS kernels ran and who chose them.
+        public var blasKernel: BLASKernel = BLAS.kernel
     }
 
     /// Runs it on a calibrated model.

@@ -19,6 +19,24 @@ public struct ModelFolder: Sendable {
     /// A file inside the folder.
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
+    /// The files training, calibration and evaluation write into a model folder: the card, the weights,
+    /// the calibration and the charts and logs that describe them.
+    public static let modelFiles = [
+        "model.json", "model.safetensors", "calibration.json", "calibration.svg", "training-log.jsonl", "training.svg",
+        "entanglement.jsonl", "entanglement.svg", "reliability.svg",
+    ]
+
+    /// Which of ``modelFiles`` the folder holds (empty when it holds no model, or does not exist).
+    public func existingModelFiles() -> [String] {
+        Self.modelFiles.filter { FileManager.default.fileExists(atPath: file($0)) }
+    }
+
+    /// Removes ``modelFiles`` before a new model is written here, so no calibration, chart or weights
+    /// of the old model stays beside the new one. Other files are left alone.
+    public func removeModelFiles() throws {
+        for name in existingModelFiles() { try FileManager.default.removeItem(atPath: file(name)) }
+    }
+
     /// Reads the card.
     /// - Throws: ``ModelStoreError`` when it is missing or malformed.
     public func readCard() throws -> ModelCard {

@@ -22,6 +22,14 @@ public struct Separation {
         public var auroc: Double
         /// Fraction of the set flagged at a 5 % false-flag rate on the in-distribution images.
         public var tprAt5: Double
+
+        /// A figure given one by one.
+        public init(set: String, layer: String, auroc: Double, tprAt5: Double) {
+            self.set = set
+            self.layer = layer
+            self.auroc = auroc
+            self.tprAt5 = tprAt5
+        }
     }
 
     /// Training points in the neighbour index.

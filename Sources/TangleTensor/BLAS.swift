@@ -1,4 +1,10 @@
 import CBLAS
+import TangleBLASCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Thin, typed wrappers over the OpenBLAS routines the numeric core uses.
 ///
@@ -58,6 +64,17 @@ public enum BLAS {
     /// each worker's calls stay on its own core.
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
+    }
+
+    /// The core type whose kernels OpenBLAS runs (`openblas_get_corename()`), e.g. `"Cooperlake"` or `"Haswell"`.
+    public static var coreName: String {
+        guard let c = openblas_get_corename() else { return "unknown" }
+        return String(cString: c)
+    }
+
+    /// Which kernels run and who chose them (OpenBLAS, the user's `OPENBLAS_CORETYPE`, or tangle after a fallback).
+    public static var kernel: BLASKernel {
+        BLASKernel(core: coreName) { name in getenv(name).map { String(cString: $0) } }
     }
 
     /// OpenBLAS's build description, e.g. `"OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64"`.

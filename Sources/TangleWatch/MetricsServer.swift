@@ -21,7 +21,8 @@ public final class MetricsServer: @unchecked Sendable {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard let port16 = UInt16(exactly: port) else { throw WatchError.metrics("\(port) is not a TCP port: choose a --metrics-port from 1 to 65535") }
+        addr.sin_port = in_port_t(port16.bigEndian)
         guard inet_pton(AF_INET, address, &addr.sin_addr) == 1 else {
             close(fd)
             throw WatchError.metrics("\(address) is not an IPv4 address: give one like 127.0.0.1 or 0.0.0.0")

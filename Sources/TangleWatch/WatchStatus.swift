@@ -39,6 +39,8 @@ public struct WatchStatus: Sendable {
     public var lastMinute = 0, lastHour = 0
     /// The last records, oldest first.
     public var last: [Entry] = []
+    /// Daemons holding the root now (their lock in `processing/` is held).
+    public var daemons = 0
 
     /// Reads the status of `root`, keeping the last `last` records.
     public init(root: String, last keep: Int = 5, now: Date = Date()) {
@@ -68,6 +70,7 @@ public struct WatchStatus: Sendable {
         for owner in (try? fm.contentsOfDirectory(atPath: layout.processing)) ?? [] where !owner.hasSuffix(".lock") && !owner.hasPrefix(".") {
             processing += ((try? fm.contentsOfDirectory(atPath: layout.processing + "/" + owner)) ?? []).count
         }
+        daemons = layout.liveDaemons()
     }
 
     /// The status as lines for people.
@@ -76,6 +79,7 @@ public struct WatchStatus: Sendable {
         let perVerdict = Verdict.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")
         lines.append("records \(total): \(perVerdict)")
         lines.append("waiting: \(inbox) in inbox, \(processing) in processing")
+        lines.append(daemons == 0 ? "daemons: none holds this root now" : "daemons: held by \(daemons) running daemon\(daemons == 1 ? "" : "s")")
         lines.append(String(format: "rate: %d in the last minute, %d in the last hour (%.1f/min)", lastMinute, lastHour, Double(lastHour) / 60))
         if !last.isEmpty {
             lines.append("last \(last.count):")

@@ -1,3 +1,6 @@
+import TangleBLASCore
+import TangleTensor
+
 /// What `tangle bench watch` measured, printed as one JSON object (snake_case keys).
 public struct WatchBenchFigures: Codable, Sendable {
     /// Burst files judged per second: files / (time of the last record − time of the first drop), by the records' `time`.
@@ -38,6 +41,9 @@ public struct WatchBenchFigures: Codable, Sendable {
     public var targets: Targets
     /// The daemon binary.
     public var binary: String
+    /// Which OpenBLAS kernels ran and who chose them (the daemon inherits this process's choice: its
+    /// environment carries `OPENBLAS_CORETYPE` and the re-execution marker).
+    public var blasKernel: BLASKernel = BLAS.kernel
     /// The cache folder used.
     public var cache: String
 

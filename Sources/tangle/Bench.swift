@@ -3,6 +3,7 @@ import TangleJudge
 import Foundation
 import TangleBench
 import TangleData
+import TangleTensor
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -41,6 +42,7 @@ struct BenchTrain: ParsableCommand {
             print(String(format: "training: %.0f images/s (median of %d windows; %.1f GFLOP/s = %.0f%% of SGEMM %.1f GFLOP/s); peak RSS %.0f MiB",
                          r.imagesPerSecond, r.windowImagesPerSecond.count, r.achievedGflops, 100 * r.fractionOfSgemm,
                          r.machineSgemmGflops, r.peakRssMib))
+            print("BLAS kernel: \(r.blasKernel.summary)")
         }
     }
 }
@@ -64,6 +66,7 @@ struct BenchLayers: ParsableCommand {
         }
         let total = rows.reduce(0) { $0 + $1.forwardMs + $1.backwardMs }
         print(String(format: "total    %.2f ms per batch of 256 = %.0f images/s (layers only)", total, 256 / total * 1000))
+        print("BLAS kernel: \(BLAS.kernel.summary)")
     }
 }
 
@@ -102,5 +105,6 @@ struct BenchVerdict: ParsableCommand {
                      f.batchSeconds.map { String(format: "%.3f", $0) }.joined(separator: ", ")))
         print(String(format: "one image at a time: median %.2f ms, p90 %.2f ms", f.latencyMsMedian, f.latencyMsP90))
         print(String(format: "index %.0f MiB, built in %.1f s", Double(f.indexBytes) / 1048576, f.indexBuildSeconds))
+        print("BLAS kernel: \(f.blasKernel.summary)")
     }
 }

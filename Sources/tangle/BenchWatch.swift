@@ -31,8 +31,8 @@ struct BenchWatch: ParsableCommand {
     @Option(help: "Folder with the Fashion-MNIST IDX files (default: the model card's).")
     var data: String?
 
-    @Option(help: "Folder with the MNIST test IDX files (skipped when missing: Fashion-MNIST and FGSM only).")
-    var mnist = "/work/shared/data/mnist-test"
+    @Option(help: "Folder with the MNIST test IDX files (scripts/fetch-mnist-test.sh fetches them there; skipped when missing: Fashion-MNIST and FGSM only).")
+    var mnist = "data/mnist-test"
 
     @Option(help: "Folder to make the temporary root in (default: the system's temporary folder).")
     var work: String?
@@ -70,6 +70,7 @@ struct BenchWatch: ParsableCommand {
                      t.latencyMsMedian, met(t.latencyMet)))
         print(String(format: "peak RSS %.0f MiB (target ≤ %.0f MiB: %@)", f.peakRssMib, t.peakRssMib, met(t.peakRssMet)))
         print(f.indexCached ? "index from the cache" : String(format: "index built in %.1f s on the first start", f.indexBuildSeconds.value ?? 0))
+        print("BLAS kernel: \(f.blasKernel.summary)")
         print("verdicts: " + f.verdicts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 }

@@ -11,7 +11,11 @@ struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
         abstract: "Judge image files, folders of them, or IDX image files: one JSON verdict record per input on stdout.",
-        discussion: "The record is the one `tangle watch` logs (see the README). A summary goes to stderr.")
+        discussion: """
+            The record is the one `tangle watch` logs (see the README). A summary goes to stderr. A folder stands for every \
+            visible file under it, subfolders included (a training layout DIR/<class>/*.png is judged whole), depth first with \
+            names sorted; names starting with '.' are skipped. Finding no file is an error (exit 66).
+            """)
 
     @Argument(help: "PNG or JPEG files, folders holding them, or IDX image files.")
     var paths: [String]
@@ -31,10 +35,24 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Inputs scored together.")
     var batch = 256
 
+    @Option(help: "Largest image, in pixels (width x height), decoded; larger ones are rejected.")
+    var maxPixels = DecodeLimits().maxPixels
+
+    func validate() throws {
+        guard Polarity(rawValue: polarity) != nil else { throw ValidationError("--polarity takes auto, never or always") }
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be at least 1") }
+    }
+
     func run() throws {
-        guard let polarity = Polarity(rawValue: polarity) else { throw ValidationError("--polarity takes auto, never or always") }
+        // Find the files before loading the model, so an empty folder is reported at once.
+        let files: [String]
+        do { files = try InputFiles.expand(paths) } catch let e as InputFiles.Failure {
+            if case .missing = e { throw ValidationError(e.description) }
+            throw failure(e.description, exitCode: ExitCodes.noInput)
+        }
         let setup = try DetectorSetup(model: model, data: data, cache: cache, requireCalibration: true)
-        let judge = try Judge(setup: setup, polarity: polarity)
+        let judge = try Judge(setup: setup, limits: DecodeLimits(maxPixels: maxPixels), polarity: Polarity(rawValue: polarity) ?? .auto)
         var counts: [Verdict: Int] = [:]
         // Inputs in the order given: prepared ones are scored together, rejected ones keep their place.
         var slots: [Result<Judge.Prepared, Judge.Rejection>] = []
@@ -58,7 +76,7 @@ struct ClassifyCommand: ParsableCommand {
             if case .success = slot { pendingCount += 1 }
             if pendingCount >= batch || slots.count >= 4 * batch { try flush() }
         }
-        for path in try expand(paths) {
+        for path in files {
             if let images = try? idxImages(path) {
                 let size = images.rows * images.columns
                 guard size == setup.network.inputShape.size else {
@@ -78,25 +96,6 @@ struct ClassifyCommand: ParsableCommand {
         try flush()
         let summary = Verdict.allCases.compactMap { v in counts[v].map { "\($0) \(v.display)" } }.joined(separator: ", ")
         FileHandle.standardError.write(Data("judged \(counts.values.reduce(0, +)) inputs: \(summary.isEmpty ? "none" : summary) (calibration \(judge.rule.calibration.id))\n".utf8))
-    }
-
-    /// Files in the order given; a folder contributes its visible regular files, sorted by name.
-    private func expand(_ paths: [String]) throws -> [String] {
-        var out: [String] = []
-        for p in paths {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else { throw ValidationError("\(p) does not exist") }
-            if isDir.boolValue {
-                let names = try FileManager.default.contentsOfDirectory(atPath: p).filter { !$0.hasPrefix(".") }.sorted()
-                out += names.map { (p as NSString).appendingPathComponent($0) }.filter {
-                    var d: ObjCBool = false
-                    return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue
-                }
-            } else {
-                out.append(p)
-            }
-        }
-        return out
     }
 
     /// The images of an IDX image file (raw or gzip), or nil when it is not one.

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import TangleDigest
 import TangleModelStore
 import TangleNetwork
+import TangleVerdict
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Describe a model folder for people.")
@@ -11,6 +13,9 @@ struct Info: ParsableCommand {
 
     @Flag(help: "Print the model card as JSON.")
     var json = false
+
+    @Flag(help: "List every training file with its SHA-256 (otherwise a count and one digest over the list).")
+    var files = false
 
     func run() throws {
         let folder = ModelFolder(path: model)
@@ -41,7 +46,10 @@ struct Info: ParsableCommand {
         print("representations read by name: \(card.representations.joined(separator: ", "))")
         let h = card.hyperparameters
         print("\ntraining  \(card.data.kind) from \(card.data.directory)")
-        for f in card.data.files { print("  \(f.path)  sha256 \(f.sha256)") }
+        // One digest over the "<sha256>  <path>" lines, sorted by path: compare two cards' training files at a glance.
+        let listed = card.data.files.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
+        print("  \(card.data.files.count) files, list digest sha256 \(SHA256.hex(of: Array(listed.utf8)))" + (files ? "" : " (--files lists them)"))
+        if files { for f in card.data.files { print("  \(f.path)  sha256 \(f.sha256)") } }
         let c = card.data.calibration
         print("  calibration split: \(c.rule) \(c.count) images" + (c.first.map { " (from index \($0))" } ?? ""))
         print("  batch \(h.batchSize), \(h.optimizer) lr \(h.learningRate), \(h.epochs) epochs, seed \(h.seed)")
@@ -55,6 +63,29 @@ struct Info: ParsableCommand {
                         100 * e.calibrationAccuracy, e.testAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "-",
                         e.imagesPerSecond) + mark)
             }
+        }
+        printCalibration(card)
+    }
+
+    /// The calibration: its target, the thresholds and the rates achieved on the calibration data.
+    private func printCalibration(_ card: ModelCard) {
+        let c: VerdictCalibration
+        do { c = try VerdictCalibration.load(modelFolder: model, weightsSha256: card.weightsSHA256) } catch {
+            print("\ncalibration  not calibrated for these weights (\(error)); run tangle calibrate --model \(model)")
+            return
+        }
+        print("\ncalibration  \(c.id) (created \(c.created)), target false-flag rate \(c.targetFalseFlagRate)")
+        print(String(format: "  verdict threshold %.3f, routing bias %.3f; k %d, k-th distance k %d", c.verdictThreshold, c.routingBias, c.k, c.kDistance))
+        print("  outlier evidence: \(c.outlierGroup.evidence.joined(separator: ", "))")
+        print("  adversarial evidence: \(c.adversarialGroup.evidence.joined(separator: ", "))")
+        print("  k-th neighbour distance thresholds: " + c.layers.compactMap { l in c.layerThresholds[l].map { String(format: "%@ %.3f", l, $0.distance) } }.joined(separator: ", "))
+        let flagged = c.achieved.calibrationFlagged
+        print(String(format: "  calibration split flagged %d/%d (%.1f%%)", flagged.count, flagged.total, 100 * flagged.rate))
+        for (name, r) in c.achieved.attacks.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  %@: flagged %.1f%%, routed adversarial %.1f%% of flagged", name, 100 * r.flagged.rate, 100 * r.routed.rate))
+        }
+        for (name, r) in c.achieved.outliers.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  %@: flagged %.1f%%, routed outlier %.1f%% of flagged", name, 100 * r.flagged.rate, 100 * r.routed.rate))
         }
     }
 }

@@ -42,17 +42,6 @@ struct SeparationCommand: ParsableCommand {
             try printJSON(figures)
             return
         }
-        let sets = Array(NSOrderedSet(array: figures.map(\.set))) as! [String]
-        print("AUROC (fraction flagged at 5% false flags)")
-        print("layer   " + sets.map { $0.padding(toLength: 16, withPad: " ", startingAt: 0) }.joined())
-        for layer in hidden + ["max"] {
-            var line = layer.padding(toLength: 8, withPad: " ", startingAt: 0)
-            for set in sets {
-                if let f = figures.first(where: { $0.layer == layer && $0.set == set }) {
-                    line += String(format: "%.3f (%.2f)    ", f.auroc, f.tprAt5)
-                }
-            }
-            print(line)
-        }
+        print(Separation.table(figures, layers: hidden))
     }
 }

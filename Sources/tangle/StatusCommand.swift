@@ -1,10 +1,11 @@
 import ArgumentParser
+import Foundation
 import TangleWatch
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show a watched root: records per verdict, files waiting, the recent rate and the last records.")
+        abstract: "Show a watched root: records per verdict, files waiting, the recent rate, the last records, and whether a daemon holds it.")
 
     @Option(help: "The watched root folder.")
     var root = "watch"
@@ -12,7 +13,20 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "How many of the last records to show.")
     var last = 5
 
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard last >= 0 else { throw ValidationError("--last must be 0 or more") }
+        if let problem = WatchLayout(root: root).problem { throw ValidationError(problem) }
+    }
+
     func run() throws {
-        print(WatchStatus(root: root, last: last).render(root: root))
+        let status = WatchStatus(root: root, last: last)
+        if json {
+            try printJSON(status.report(root: root))
+        } else {
+            print(status.render(root: root))
+        }
     }
 }

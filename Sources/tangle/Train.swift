@@ -22,8 +22,11 @@ struct Train: ParsableCommand {
     @Option(help: "Folder with the Fashion-MNIST IDX files, or with one subfolder of images per class.")
     var data = FashionMNIST.defaultDirectory
 
-    @Option(help: "Model folder to write.")
+    @Option(help: "Model folder to write (refused when it already holds a model, unless --force).")
     var out = "models/fashion-mnist"
+
+    @Flag(help: "Replace the model already in --out: its weights, card, charts and calibration are removed first.")
+    var force = false
 
     @Option(help: "Model name (default: the folder's name).")
     var name: String?
@@ -52,12 +55,32 @@ struct Train: ParsableCommand {
     @OptionGroup(title: "Entangled objective")
     var objective: ObjectiveOptions
 
+    func validate() throws {
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1 (passes over the training data)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 image per step (the default is 256)") }
+        guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number (the default is 0.001)") }
+        guard calibrationCount >= 1 else { throw ValidationError("--calibration-count must be at least 1 (the default holds out 1000)") }
+        guard calibrationFraction > 0, calibrationFraction < 1 else {
+            throw ValidationError("--calibration-fraction must lie between 0 and 1, e.g. 0.1 holds out a tenth of every class (got \(calibrationFraction))")
+        }
+        let existing = ModelFolder(path: out).existingModelFiles()
+        if !existing.isEmpty && !force {
+            let shipped = (out as NSString).standardizingPath.hasSuffix("models/fashion-mnist") ? " (the default --out, the shipped model)" : ""
+            throw ValidationError(
+                "\(out)\(shipped) already holds a model (\(existing.joined(separator: ", "))): choose another --out, or pass --force to replace it")
+        }
+    }
+
     func run() throws {
         let loaded = try TrainingDataSource.loadForTraining(
             directory: data, calibrationCount: calibrationCount, calibrationFraction: calibrationFraction, seed: seed, withTest: !noTest)
         let train = loaded.set.images
         let test = loaded.test
         let set = loaded.set
+        guard train.classNames.count >= 2 else {
+            throw ValidationError(
+                "\(data) holds one class (\(train.classNames.first ?? "none")); a classifier needs at least two: add one subfolder of images per class (DIR/<class>/*.png)")
+        }
         if loaded.source.kind == "image-folder" {
             var counts = [Int](repeating: 0, count: train.classNames.count)
             for l in train.labels { counts[Int(l)] += 1 }
@@ -75,6 +98,8 @@ struct Train: ParsableCommand {
         options.learningRate = learningRate
         options.seed = seed
         let folder = ModelFolder(path: out)
+        // Replacing a model: its calibration and charts go with its weights.
+        if force { try folder.removeModelFiles() }
         let card = ModelCard(
             name: name ?? (out as NSString).lastPathComponent, toolVersion: tangleVersion, created: rfc3339Now(),
             architecture: network.architecture, representations: ["pool1", "pool2", "fc1", "fc2", "logits"],
@@ -98,7 +123,7 @@ struct Train: ParsableCommand {
         if final.selectedEpoch == nil {
             print("no epoch completed, so no weights were written; the card and curves in \(out) record the run")
         } else {
-            print("model written to \(out)")
+            print("model written to \(out); calibrate it before judging: tangle calibrate --model \(out)")
         }
     }
 }

@@ -3,16 +3,39 @@ import CBLAS
 import CJPEG
 import CPNG
 import CZlib
+import TangleBLASCore
+import TangleTensor
 import TangleTraining
 
 struct Version: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print Tangle's version and the native libraries it runs on.")
 
-    func run() {
-        print("tangle \(tangleVersion)")
-        print("OpenBLAS: \(String(cString: openblas_get_config()))")
-        print("libjpeg API: \(JPEG_LIB_VERSION)")
-        print("libpng: \(String(cString: png_get_libpng_ver(nil)))")
-        print("zlib: \(String(cString: zlibVersion()))")
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    /// What `tangle version --json` prints.
+    struct Report: Encodable {
+        var tangle: String
+        var openblas: String
+        var blasKernel: BLASKernel
+        var libjpegApi: Int
+        var libpng: String
+        var zlib: String
+    }
+
+    func run() throws {
+        let r = Report(
+            tangle: tangleVersion, openblas: BLAS.configuration, blasKernel: BLAS.kernel, libjpegApi: Int(JPEG_LIB_VERSION),
+            libpng: String(cString: png_get_libpng_ver(nil)), zlib: String(cString: zlibVersion()))
+        if json {
+            try printJSON(r)
+            return
+        }
+        print("tangle \(r.tangle)")
+        print("OpenBLAS: \(r.openblas)")
+        print("BLAS kernel: \(r.blasKernel.summary)")
+        print("libjpeg API: \(r.libjpegApi)")
+        print("libpng: \(r.libpng)")
+        print("zlib: \(r.zlib)")
     }
 }

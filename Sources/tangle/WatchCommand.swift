@@ -59,12 +59,19 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: "Address the metrics port binds to.")
     var metricsAddress = "127.0.0.1"
 
+    @Option(help: "Largest image, in pixels (width x height), decoded; larger ones are rejected.")
+    var maxPixels = DecodeLimits().maxPixels
+
     func validate() throws {
         guard LineLogHandler.Format(rawValue: logFormat) != nil else { throw ValidationError("--log-format takes text or json") }
         guard Polarity(rawValue: polarity) != nil else { throw ValidationError("--polarity takes auto, never or always") }
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
         guard settleMs >= 0, rescanSeconds > 0 else { throw ValidationError("--settle-ms must be ≥ 0 and --rescan-seconds > 0") }
         guard maxLogBytes > 0 else { throw ValidationError("--max-log-bytes must be positive") }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port \(metricsPort) is not a TCP port: give one from 1 to 65535 (0 picks a free one)")
+        }
+        guard maxPixels > 0 else { throw ValidationError("--max-pixels must be at least 1") }
     }
 
     func run() async throws {
@@ -78,7 +85,7 @@ struct WatchCommand: AsyncParsableCommand {
         } else {
             logger.info("neighbour index from the cache")
         }
-        let judge = try Judge(setup: setup, polarity: Polarity(rawValue: polarity) ?? .auto)
+        let judge = try Judge(setup: setup, limits: DecodeLimits(maxPixels: maxPixels), polarity: Polarity(rawValue: polarity) ?? .auto)
         let options = WatchOptions(
             root: root, flagOnly: flagOnly, settleSeconds: Double(settleMs) / 1000, rescanSeconds: rescanSeconds, batch: batch,
             maxLogBytes: maxLogBytes, seed: !noSeed)

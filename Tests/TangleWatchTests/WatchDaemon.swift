@@ -1,4 +1,5 @@
 import Foundation
+import TangleTesting
 import TangleVerdict
 import Testing
 
@@ -13,21 +14,8 @@ final class WatchDaemon {
 
     static let dataset = "/usr/share/datasets/fashion-mnist"
 
-    /// The built `tangle` binary: `$TANGLE_BINARY`; else `.build/release/tangle` when it is newer than every
-    /// source file (a release daemon judges ~10x faster); else `.build/debug/tangle`, which `swift test` builds.
-    static let binary: String? = {
-        let fm = FileManager.default
-        if let b = ProcessInfo.processInfo.environment["TANGLE_BINARY"], fm.isExecutableFile(atPath: b) { return b }
-        func mtime(_ p: String) -> Date { ((try? fm.attributesOfItem(atPath: p))?[.modificationDate] as? Date) ?? .distantPast }
-        let release = "\(packageRoot)/.build/release/tangle"
-        let debug = "\(packageRoot)/.build/debug/tangle"
-        if fm.isExecutableFile(atPath: release) {
-            let sources = fm.enumerator(atPath: "\(packageRoot)/Sources")?.compactMap { $0 as? String } ?? []
-            let newestSource = sources.map { mtime("\(packageRoot)/Sources/\($0)") }.max() ?? .distantPast
-            if mtime(release) >= newestSource { return release }
-        }
-        return fm.isExecutableFile(atPath: debug) ? debug : nil
-    }()
+    /// The built `tangle` binary (see ``BuiltBinary/tangle(packageRoot:)``).
+    static let binary: String? = BuiltBinary.tangle(packageRoot: packageRoot)
 
     /// Whether the tests can run: the binary is built and Fashion-MNIST is installed.
     static var available: Bool { binary != nil && FileManager.default.fileExists(atPath: dataset) }
