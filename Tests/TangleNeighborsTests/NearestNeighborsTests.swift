@@ -98,17 +98,9 @@ import TangleTensor
     }
 }
 
-enum FixturePath {
-    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures/reference.json").path
-}
-
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: FixturePath.path), "../shared/fixtures/reference.json is not present (it ships beside the repository in CI)"))
-struct NeighborFixture {
-
+@Suite struct NeighborFixture {
     @Test func neighbourIndicesMatchTheReference() throws {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: FixturePath.path))) as! [String: Any]
-        let c = (json["dknn_cases"] as! [[String: Any]])[0]
+        let c = try #require((try ReferenceFixture.json()["dknn_cases"] as? [[String: Any]])?.first)
         let k = c["k"] as! Int
         let train = c["train"] as! [[[Double]]]
         let test = c["test"] as! [[[Double]]]
