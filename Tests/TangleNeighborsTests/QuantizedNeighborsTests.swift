@@ -100,7 +100,7 @@ import TangleTensor
             let blocks = (n + 15) / 16
             // The raw dot products, through the selection with nothing to add and no bound:
             // every point is a candidate with d = −2·dot.
-            func dots(level: Int32) -> [Int32] { KernelLevels.at(level) {
+            func dots() -> [Int32] {
                 let ldc = blocks * 16 + 16
                 var index = [Int32](repeating: -1, count: m * ldc), dist = index
                 var count = [Int64](repeating: 0, count: m)
@@ -114,8 +114,8 @@ import TangleTensor
                     for c in 0..<Int(count[i]) { out[i * blocks * 16 + Int(index[i * ldc + c])] = -dist[i * ldc + c] / 2 }
                 }
                 return out
-            } }
-            let simd = dots(level: level), slow = dots(level: KernelLevels.plainC)
+            }
+            let simd = KernelLevels.at(level, dots), slow = KernelLevels.at(KernelLevels.plainC, dots)
             #expect(simd == slow)
             // The fused selection: the same candidates (as sets) from both kernels, and exactly those
             // below each limit.
@@ -126,7 +126,7 @@ import TangleTensor
             let limits = (0..<m).map { i in
                 (0..<valid).map { biases[i] + norms[$0] - 2 * slow[i * blocks * 16 + $0] }.sorted()[valid / 2]
             }
-            func select(level: Int32) -> [Set<[Int32]>] { KernelLevels.at(level) {
+            func select() -> [Set<[Int32]>] {
                 let ldc = blocks * 16 + 16
                 var index = [Int32](repeating: -1, count: m * ldc), dist = index
                 var count = [Int64](repeating: 0, count: m)
@@ -134,8 +134,8 @@ import TangleTensor
                     packed, Int64(groups), 0, Int64(blocks), Int64(valid), queries, Int64(m), norms, biases, limits, &index, &dist,
                     Int64(ldc), &count)
                 return (0..<m).map { i in Set((0..<Int(count[i])).map { [index[i * ldc + $0], dist[i * ldc + $0]] }) }
-            } }
-            let selectedSIMD = select(level: level), selectedSlow = select(level: KernelLevels.plainC)
+            }
+            let selectedSIMD = KernelLevels.at(level, select), selectedSlow = KernelLevels.at(KernelLevels.plainC, select)
             #expect(selectedSIMD == selectedSlow)
             let total = selectedSlow.reduce(0) { $0 + $1.count }
             #expect(total > 0 && total < m * valid, "the limits select some points, not none or all")
