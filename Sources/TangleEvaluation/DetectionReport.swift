@@ -86,11 +86,17 @@ public struct DetectionReport: Codable, Sendable {
         return t
     }
 
-    /// Detection figures of `positives` against `negatives` for every score.
+    /// Detection figures of `positives` against `negatives` for every score, and of the verdict
+    /// rule's `judgements` of the positives: the fraction flagged (any verdict but
+    /// in-distribution) and, of those, the fraction given `rightKind`.
     public static func figures(
-        negatives: [String: [Double]], positives: [String: [Double]], count: Int, flagged: Double, routed: Double
+        negatives: [String: [Double]], positives: [String: [Double]], judgements: [VerdictRule.Judgement], rightKind: Verdict
     ) -> SetFigures {
-        var f = SetFigures(count: count, auroc: [:], fpr95: [:], aupr: [:], tprAt5: [:], flagged: flagged, routed: routed)
+        let flagged = judgements.filter { $0.verdict != .inDistribution }
+        var f = SetFigures(
+            count: judgements.count, auroc: [:], fpr95: [:], aupr: [:], tprAt5: [:],
+            flagged: judgements.isEmpty ? 0 : Double(flagged.count) / Double(judgements.count),
+            routed: flagged.isEmpty ? 0 : Double(flagged.filter { $0.verdict == rightKind }.count) / Double(flagged.count))
         for (name, neg) in negatives {
             guard let pos = positives[name] else { continue }
             f.auroc[name] = ROC.auroc(negatives: neg, positives: pos)

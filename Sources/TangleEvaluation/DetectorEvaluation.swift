@@ -118,10 +118,8 @@ public struct DetectorEvaluation {
             let j = s.map(rule.judge)
             count(.outlier, j)
             try dump("ood-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
-            let flagged = j.filter { $0.verdict != .inDistribution }
             ood[name] = DetectionReport.figures(
-                negatives: negatives, positives: DetectionReport.scoreTable(s, j, layers: layers), count: images.count,
-                flagged: Double(flagged.count) / Double(max(j.count, 1)), routed: Self.fraction(flagged.map { $0.verdict == .outlier }))
+                negatives: negatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .outlier)
         }
         var attackFigures: [String: AttackFigures] = [:]
         let n = min(attackCount, test.count)
@@ -140,8 +138,7 @@ public struct DetectorEvaluation {
             let flagged = j.map { $0.verdict != .inDistribution }
             let changed = (0..<n).filter { s[$0].prediction != testScores[$0].prediction }
             let detection = DetectionReport.figures(
-                negatives: cleanNegatives, positives: DetectionReport.scoreTable(s, j, layers: layers), count: n,
-                flagged: Self.fraction(flagged), routed: Self.fraction(j.filter { $0.verdict != .inDistribution }.map { $0.verdict == .adversarial }))
+                negatives: cleanNegatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .adversarial)
             attackFigures[attack.description] = AttackFigures(
                 accuracy: Self.fraction(zip(s, labels).map { $0.prediction == Int($1) }),
                 dknnAccuracy: Self.fraction(zip(s, labels).map { $0.dknn!.prediction == Int($1) }),

@@ -3,17 +3,9 @@ import Testing
 import TangleNeighbors
 @testable import TangleDkNN
 
-enum DkNNFixture {
-    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures/reference.json").path
-    static var available: Bool { FileManager.default.fileExists(atPath: path) }
-}
-
-@Suite(.enabled(if: DkNNFixture.available, "../shared/fixtures/reference.json is not present (it ships beside the repository in CI)"))
-struct DkNNFixtureTests {
+@Suite struct DkNNFixtureTests {
     @Test func everyExpectedValueMatchesExactly() throws {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: DkNNFixture.path))) as! [String: Any]
-        let c = (json["dknn_cases"] as! [[String: Any]])[0]
+        let c = try #require((try ReferenceFixture.json()["dknn_cases"] as? [[String: Any]])?.first)
         let k = c["k"] as! Int, classes = c["classes"] as! Int
         let train = c["train"] as! [[[Double]]], cal = c["calibration"] as! [[[Double]]], test = c["test"] as! [[[Double]]]
         let trainLabels = (c["train_labels"] as! [Int]).map(Int32.init)

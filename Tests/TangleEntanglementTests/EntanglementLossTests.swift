@@ -90,8 +90,25 @@ import TangleTensor
             network: net, settings: EntanglementSettings(factor: -1, layers: ["fc1"], temperatureMode: .learned, temperature: 1),
             capacity: 8)
         _ = total(net, learned, x, labels)
-        #expect(learned.temperatures[0] != 1)
-        #expect(learned.temperatures[0].isFinite && learned.temperatures[0] > 0)
+        // The step the term took is one descent step on t (T = T0 / t) from the SNNL's temperature
+        // gradient on fc1 at T0, and it lowers the SNNL there.
+        let ws = Workspace(network: net, capacity: labels.count, trainable: false)
+        x.withUnsafeBufferPointer { ws.input.pointer.update(from: $0.baseAddress!, count: x.count) }
+        net.forward(ws, count: labels.count)
+        let hidden = Array(ws.activation(try net.representationIndex("fc1")).array.prefix(labels.count * 6))
+        let snnl = SoftNearestNeighborLoss(distance: .euclidean, capacity: labels.count, maxDimension: 6)
+        func value(_ t: Double) -> (loss: Double, dTemperature: Double) {
+            let v = hidden.withUnsafeBufferPointer { a in
+                labels.withUnsafeBufferPointer { snnl.evaluate(a.baseAddress!, count: labels.count, dimension: 6, labels: $0.baseAddress!, temperature: t) }
+            }
+            return (v.loss, v.dTemperature)
+        }
+        // T0 = 1, t = 1: dLoss/dt = dLoss/dT · (−T0 / t²), t ← t − 0.1 · dLoss/dt.
+        let expected = 1 / (1 + 0.1 * value(1).dTemperature)
+        let moved = learned.temperatures[0]
+        #expect(abs(moved - expected) <= 1e-6 * expected, "learned \(moved), one step gives \(expected)")
+        #expect(abs(moved - 1) > 1e-4, "the step moves the temperature (\(moved))")
+        #expect(value(moved).loss < value(1).loss)
         let scaled = try EntanglementLoss(
             network: net, settings: EntanglementSettings(factor: -1, layers: ["fc1"], temperatureMode: .scaled, temperature: 2),
             capacity: 8)

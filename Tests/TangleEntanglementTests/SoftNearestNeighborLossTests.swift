@@ -3,18 +3,22 @@ import Testing
 import TangleEntanglement
 import TangleTensor
 
-@Suite(.enabled(if: Fixtures.available, Comment(rawValue: Fixtures.skipMessage)))
-struct SNNLFixtureTests {
-    static var cases: [[String: Any]] { Fixtures.json["snnl_cases"] as? [[String: Any]] ?? [] }
+@Suite struct SNNLFixtureTests {
+    static let names = ["euclid_small", "euclid_t100", "cosine_small", "euclid_singleton_label", "euclid_underflow", "euclid_one_class"]
+
+    static func cases() throws -> [[String: Any]] { try #require(try ReferenceFixture.json()["snnl_cases"] as? [[String: Any]]) }
 
     static func close(_ a: Double, _ b: Double, _ rel: Double = 1e-4, abs floor: Double = 1e-6) -> Bool {
         Swift.abs(a - b) <= rel * Swift.max(Swift.abs(a), Swift.abs(b)) + floor
     }
 
-    @Test(arguments: 0..<6)
-    func matchesTheReference(_ index: Int) throws {
-        let c = Self.cases[index]
-        let name = c["name"] as! String
+    @Test func theFixtureHoldsEveryCase() throws {
+        #expect(try Self.cases().map { $0["name"] as? String } == Self.names)
+    }
+
+    @Test(arguments: SNNLFixtureTests.names)
+    func matchesTheReference(_ name: String) throws {
+        let c = try #require(try Self.cases().first { $0["name"] as? String == name })
         let x = matrix(c["x"])
         let (b, d) = (x.count, x[0].count)
         let flat = x.flatMap { $0.map(Float.init) }
@@ -44,7 +48,7 @@ struct SNNLFixtureTests {
     }
 
     @Test func replaysTheReferenceTemperatureSteps() throws {
-        let compat = Fixtures.json["snnl_reference_compat"] as! [String: Any]
+        let compat = try #require(try ReferenceFixture.json()["snnl_reference_compat"] as? [String: Any])
         let x = matrix(compat["x"])
         let (b, d) = (x.count, x[0].count)
         let flat = x.flatMap { $0.map(Float.init) }

@@ -1,5 +1,4 @@
 import Foundation
-import CKernelLevel
 import Testing
 import CNarrowNearest
 import TangleTensor
@@ -35,26 +34,31 @@ import TangleTensor
     }
 
     /// Narrow points (the logits) go through the direct-distance kernel: the brute-force
-    /// neighbours, ties to the lower index, the same floats from the AVX-512, AVX2 and plain kernels,
-    /// and a count that is not a multiple of 16.
-    @Test(arguments: [37, 1]) func narrowSearchMatchesBruteForceOnEveryKernel(q: Int) {
+    /// neighbours, ties to the lower index, the same floats from the SIMD and plain kernels, and a
+    /// count that is not a multiple of 16.
+    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512), arguments: [37, 1])
+    func narrowAVX512SearchEqualsPlainCAndBruteForce(q: Int) { narrowSearchMatchesPlainCAndBruteForce(q: q, level: KernelLevels.widest) }
+
+    @Test(.enabled(if: KernelLevels.hasAVX2, KernelLevels.needsAVX2), arguments: [37, 1])
+    func narrowAVX2SearchEqualsPlainCAndBruteForce(q: Int) { narrowSearchMatchesPlainCAndBruteForce(q: q, level: KernelLevels.avx2) }
+
+    func narrowSearchMatchesPlainCAndBruteForce(q: Int, level: Int32) {
         var rng = SeededGenerator(seed: 12)
         let (n, d, k) = (3001, 10, 75)
         var points = (0..<(n * d)).map { _ in rng.nextFloat(in: -3, 3) }
         for t in 0..<d { points[2999 * d + t] = points[5 * d + t] } // an exact tie: 5 before 2999
-        let queries = (0..<(q * d)).map { _ in rng.nextFloat(in: -3, 3) }
+        var queries = (0..<(q * d)).map { _ in rng.nextFloat(in: -3, 3) }
+        for t in 0..<d { queries[t] = points[5 * d + t] } // the first query sits on both: they are its two nearest
         let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d, directNarrow: true) }
         #expect(index.narrow != nil)
-        func run(plain: Int32) -> [[(index: Int, distance: Float)]] {
-            tangle_kernels_force(plain)
-            defer { tangle_kernels_force(0) }
-            return queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k) }
+        let (simd, plain) = KernelLevels.holding {
+            let search = { queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: q, k: k) } }
+            return (KernelLevels.at(level, search), KernelLevels.at(KernelLevels.plainC, search))
         }
-        let fast = run(plain: 0), avx2 = run(plain: 1), plain = run(plain: 2)
+        #expect(simd[0].prefix(2).map(\.index) == [5, 2999] && simd[0].prefix(2).map(\.distance) == [0, 0])
         for i in 0..<q {
-            #expect(fast[i].map { $0.index } == plain[i].map { $0.index })
-            #expect(fast[i].map { $0.distance } == plain[i].map { $0.distance })
-            #expect(avx2[i].map { $0.distance } == plain[i].map { $0.distance })
+            #expect(simd[i].map { $0.index } == plain[i].map { $0.index })
+            #expect(simd[i].map { $0.distance } == plain[i].map { $0.distance })
             var all: [(index: Int, distance: Double)] = []
             for j in 0..<n {
                 var s = 0.0
@@ -68,9 +72,8 @@ import TangleTensor
                 a.distance < b.distance || (a.distance == b.distance && a.index < b.index)
             }
             let exact = all.prefix(k)
-            #expect(fast[i].map { $0.index } == exact.map { $0.index })
-            for (f, e) in zip(fast[i], exact) { #expect(abs(Double(f.distance) - e.distance) < 1e-4 * max(1, e.distance)) }
-            if let a = fast[i].firstIndex(where: { $0.index == 5 }), let b = fast[i].firstIndex(where: { $0.index == 2999 }) { #expect(a < b) }
+            #expect(plain[i].map { $0.index } == exact.map { $0.index })
+            for (f, e) in zip(plain[i], exact) { #expect(abs(Double(f.distance) - e.distance) < 1e-4 * max(1, e.distance)) }
         }
     }
 
@@ -82,12 +85,36 @@ import TangleTensor
         var q = [Float](repeating: 0.5, count: d)
         q[3] = .nan
         let index = points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: n, dimension: d, directNarrow: true) }
-        for level: Int32 in [0, 1, 2] {
-            tangle_kernels_force(level)
-            defer { tangle_kernels_force(0) }
-            let found = q.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: 1, k: 75) }
-            #expect(found[0].count == 75)
-            #expect(found[0].map { $0.index } == Array(0..<75))
+        KernelLevels.holding {
+            for level in [KernelLevels.widest, KernelLevels.avx2, KernelLevels.plainC] {
+                let found = KernelLevels.at(level) { q.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: 1, k: 75) } }
+                #expect(found[0].count == 75)
+                #expect(found[0].map { $0.index } == Array(0..<75))
+            }
+        }
+    }
+
+    /// Tied points that must enter the top k: copies of the query (distance 0) and points one grid
+    /// step from it (distance step²), scattered over the workers' parts and the chunks, among
+    /// points farther away. The k nearest are every copy, then the lowest-indexed of the points a
+    /// step away — k cuts that tie — in ascending index; on the GEMM search (one query and several)
+    /// and the narrow search on every kernel. On the grid every distance is exact in float32.
+    @Test func tiedPointsEnterTheTopKInIndexOrder() {
+        let tie = TiedPoints()
+        let gemm = tie.points.withUnsafeBufferPointer { NearestNeighbors(points: $0.baseAddress!, count: tie.count, dimension: tie.dimension) }
+        let narrow = tie.points.withUnsafeBufferPointer {
+            NearestNeighbors(points: $0.baseAddress!, count: tie.count, dimension: tie.dimension, directNarrow: true)
+        }
+        #expect(gemm.narrow == nil && narrow.narrow != nil)
+        for m in [1, tie.queryCount] {
+            let found = tie.queries.withUnsafeBufferPointer { gemm.search($0.baseAddress!, queryCount: m, k: tie.k, chunk: 100) }
+            tie.check(found, "GEMM, \(m) queries")
+        }
+        KernelLevels.holding {
+            for level in [KernelLevels.widest, KernelLevels.avx2, KernelLevels.plainC] {
+                let found = KernelLevels.at(level) { tie.queries.withUnsafeBufferPointer { narrow.search($0.baseAddress!, queryCount: tie.queryCount, k: tie.k) } }
+                tie.check(found, "narrow, forced level \(level)")
+            }
         }
     }
 
@@ -98,17 +125,9 @@ import TangleTensor
     }
 }
 
-enum FixturePath {
-    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/fixtures/reference.json").path
-}
-
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: FixturePath.path), "../shared/fixtures/reference.json is not present (it ships beside the repository in CI)"))
-struct NeighborFixture {
-
+@Suite struct NeighborFixture {
     @Test func neighbourIndicesMatchTheReference() throws {
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: FixturePath.path))) as! [String: Any]
-        let c = (json["dknn_cases"] as! [[String: Any]])[0]
+        let c = try #require((try ReferenceFixture.json()["dknn_cases"] as? [[String: Any]])?.first)
         let k = c["k"] as! Int
         let train = c["train"] as! [[[Double]]]
         let test = c["test"] as! [[[Double]]]

@@ -1,5 +1,4 @@
 import CInt8Dot
-import CKernelLevel
 import Testing
 import TangleTensor
 @testable import TangleNeighbors
@@ -78,9 +77,17 @@ import TangleTensor
         }
     }
 
-    /// Every kernel this processor has (VNNI, AVX2, plain C) computes the same integers, tile edges included.
-    @Test func kernelsAgree() {
-        if tangle_kernel_level() < 2 { print("note: no AVX-512 VNNI here; comparing the kernels this processor has") }
+    /// The VNNI and AVX2 kernels compute the same integers as plain C, tile edges included, and
+    /// plain C computes the exact sums.
+    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512)) func avx512KernelsAgreeWithPlainC() { kernelsAgree(level: KernelLevels.widest) }
+
+    @Test(.enabled(if: KernelLevels.hasAVX2, KernelLevels.needsAVX2)) func avx2KernelsAgreeWithPlainC() { kernelsAgree(level: KernelLevels.avx2) }
+
+    func kernelsAgree(level: Int32) {
+        KernelLevels.holding { kernelsAgreeHolding(level: level) }
+    }
+
+    private func kernelsAgreeHolding(level: Int32) {
         var rng = SeededGenerator(seed: 9)
         for (n, d, m) in [(16 * 7 + 5, 61, 11), (48, 4, 8), (16, 1, 1), (160, 300, 3), (16 * 13 + 7, 37, 1)] {
             let rows = (0..<(n * d)).map { _ in Int8(Int(rng.nextFloat(in: -127, 127))) }
@@ -93,9 +100,7 @@ import TangleTensor
             let blocks = (n + 15) / 16
             // The raw dot products, through the selection with nothing to add and no bound:
             // every point is a candidate with d = −2·dot.
-            func dots(level: Int32) -> [Int32] {
-                tangle_kernels_force(level)
-                defer { tangle_kernels_force(0) }
+            func dots() -> [Int32] {
                 let ldc = blocks * 16 + 16
                 var index = [Int32](repeating: -1, count: m * ldc), dist = index
                 var count = [Int64](repeating: 0, count: m)
@@ -110,9 +115,8 @@ import TangleTensor
                 }
                 return out
             }
-            let fast = dots(level: 0), avx2 = dots(level: 1), slow = dots(level: 2)
-            #expect(fast == slow)
-            #expect(avx2 == slow)
+            let simd = KernelLevels.at(level, dots), slow = KernelLevels.at(KernelLevels.plainC, dots)
+            #expect(simd == slow)
             // The fused selection: the same candidates (as sets) from both kernels, and exactly those
             // below each limit.
             let norms = (0..<n).map { _ in Int32(Int(rng.nextFloat(in: 0, 100_000))) }
@@ -122,9 +126,7 @@ import TangleTensor
             let limits = (0..<m).map { i in
                 (0..<valid).map { biases[i] + norms[$0] - 2 * slow[i * blocks * 16 + $0] }.sorted()[valid / 2]
             }
-            func select(level: Int32) -> [Set<[Int32]>] {
-                tangle_kernels_force(level)
-                defer { tangle_kernels_force(0) }
+            func select() -> [Set<[Int32]>] {
                 let ldc = blocks * 16 + 16
                 var index = [Int32](repeating: -1, count: m * ldc), dist = index
                 var count = [Int64](repeating: 0, count: m)
@@ -133,9 +135,8 @@ import TangleTensor
                     Int64(ldc), &count)
                 return (0..<m).map { i in Set((0..<Int(count[i])).map { [index[i * ldc + $0], dist[i * ldc + $0]] }) }
             }
-            let selectedFast = select(level: 0), selectedSlow = select(level: 2)
-            #expect(selectedFast == selectedSlow)
-            #expect(select(level: 1) == selectedSlow)
+            let selectedSIMD = KernelLevels.at(level, select), selectedSlow = KernelLevels.at(KernelLevels.plainC, select)
+            #expect(selectedSIMD == selectedSlow)
             let total = selectedSlow.reduce(0) { $0 + $1.count }
             #expect(total > 0 && total < m * valid, "the limits select some points, not none or all")
             for i in 0..<m {
@@ -155,24 +156,40 @@ import TangleTensor
         }
     }
 
-    /// The whole search gives the same neighbours and distances on every kernel.
-    @Test func searchIsTheSameOnEveryKernel() {
+    /// The whole search gives the same neighbours and distances on the SIMD kernels as on plain C.
+    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512)) func avx512SearchEqualsPlainC() { searchEqualsPlainC(level: KernelLevels.widest) }
+
+    @Test(.enabled(if: KernelLevels.hasAVX2, KernelLevels.needsAVX2)) func avx2SearchEqualsPlainC() { searchEqualsPlainC(level: KernelLevels.avx2) }
+
+    func searchEqualsPlainC(level: Int32) {
         var rng = SeededGenerator(seed: 10)
         let (n, d, m) = (3000, 45, 9)
         let points = (0..<(n * d)).map { _ in rng.nextFloat(in: -1, 1) }
         let queries = (0..<(m * d)).map { _ in rng.nextFloat(in: -1.2, 1.2) }
         let index = points.withUnsafeBufferPointer { QuantizedNeighbors(quantizing: $0.baseAddress!, count: n, dimension: d) }
-        func run(level: Int32, count: Int) -> [[(index: Int, distance: Float)]] {
-            tangle_kernels_force(level)
-            defer { tangle_kernels_force(0) }
-            return queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: count, k: 20, chunk: 320) }
-        }
         for count in [m, 1] {
-            let slow = run(level: 2, count: count)
-            for level: Int32 in [0, 1] {
-                let other = run(level: level, count: count)
-                #expect(other.map { $0.map(\.index) } == slow.map { $0.map(\.index) })
-                #expect(other.map { $0.map(\.distance) } == slow.map { $0.map(\.distance) })
+            let (simd, slow) = KernelLevels.holding {
+                let search = { queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: count, k: 20, chunk: 320) } }
+                return (KernelLevels.at(level, search), KernelLevels.at(KernelLevels.plainC, search))
+            }
+            #expect(simd.map { $0.map(\.index) } == slow.map { $0.map(\.index) })
+            #expect(simd.map { $0.map(\.distance) } == slow.map { $0.map(\.distance) })
+        }
+    }
+
+    /// Ties that must enter the top k (``TiedPoints``) come in index order from the 8-bit search
+    /// too, one query and several, on every kernel.
+    @Test func tiedPointsEnterTheTopKInIndexOrder() {
+        let tie = TiedPoints()
+        let index = tie.points.withUnsafeBufferPointer {
+            QuantizedNeighbors(quantizing: $0.baseAddress!, count: tie.count, dimension: tie.dimension, scale: TiedPoints.step)
+        }
+        KernelLevels.holding {
+            for level in [KernelLevels.widest, KernelLevels.avx2, KernelLevels.plainC] {
+                for m in [1, tie.queryCount] {
+                    let found = KernelLevels.at(level) { tie.queries.withUnsafeBufferPointer { index.search($0.baseAddress!, queryCount: m, k: tie.k, chunk: 160) } }
+                    tie.check(found, "8-bit, forced level \(level), \(m) queries")
+                }
             }
         }
     }

@@ -1,15 +1,18 @@
 import CDirectConv
 import CInt8GEMM
-import CKernelLevel
 import Testing
 import TangleNetwork
 import TangleTensor
 
 @Suite struct QuantizedConvolutionTests {
     /// Every kernel this processor has (VNNI, AVX2, plain C) gives the same floats, and they are
-    /// the exact integer sums scaled by one fused multiply-add, tile edges included.
+    /// the exact integer sums scaled by one fused multiply-add, tile edges included. (Each level is
+    /// checked against the exact sums, so the test means something on any processor.)
     @Test func kernelsAgreeWithTheExactSums() {
-        if tangle_kernel_level() < 2 { print("note: no AVX-512 VNNI here; comparing the kernels this processor has") }
+        KernelLevels.holding { kernelsAgreeWithTheExactSumsHolding() }
+    }
+
+    private func kernelsAgreeWithTheExactSumsHolding() {
         var rng = SeededGenerator(seed: 3)
         for (m, k, n) in [(13, 8, 40), (6, 800, 64), (1, 4, 16), (7, 36, 70), (20, 100, 128), (5, 12, 3)] {
             let a = (0..<(m * k)).map { _ in UInt8(Int(rng.nextFloat(in: 0, 255.99))) }
@@ -29,12 +32,10 @@ import TangleTensor
                         expected[i * n + j] = relu != 0 && !(v > 0) ? 0 : v
                     }
                 }
-                for level: Int32 in [0, 1, 2] {
-                    tangle_kernels_force(level)
-                    defer { tangle_kernels_force(0) }
+                for level in [KernelLevels.widest, KernelLevels.avx2, KernelLevels.plainC] {
                     // One spare column past n in every row: kernels must not write it.
                     var c = [Float](repeating: -7, count: m * (n + 1))
-                    tangle_qgemm(a, Int64(k), Int64(m), Int64(k), packed, Int64(n), rs, cs, bias, relu, &c, Int64(n + 1))
+                    KernelLevels.at(level) { tangle_qgemm(a, Int64(k), Int64(m), Int64(k), packed, Int64(n), rs, cs, bias, relu, &c, Int64(n + 1)) }
                     for i in 0..<m {
                         #expect(Array(c[(i * (n + 1))..<(i * (n + 1) + n)]) == Array(expected[(i * n)..<((i + 1) * n)]), "m \(m) k \(k) n \(n) level \(level)")
                         #expect(c[i * (n + 1) + n] == -7)
@@ -116,9 +117,18 @@ import TangleTensor
         #expect((0..<(n * 6272)).allSatisfy { abs(f.activation(c1)[$0] - q.activation(c1)[$0]) <= 1e-5 * max(1, abs(f.activation(c1)[$0])) })
     }
 
-    /// The direct convolution: the AVX-512, AVX2 and plain kernels give the same floats, and both match
-    /// the im2col/GEMM layer up to rounding, for odd widths, strides, channels and filter counts.
-    @Test func directConvolutionMatchesTheLayer() throws {
+    /// The direct convolution: the AVX-512 and AVX2 kernels give the same floats as plain C, and
+    /// these match the im2col/GEMM layer up to rounding, for odd widths, strides, channels and
+    /// filter counts.
+    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512)) func avx512DirectConvolutionEqualsPlainCAndTheLayer() throws {
+        try directConvolutionMatchesTheLayer(level: KernelLevels.widest)
+    }
+
+    @Test(.enabled(if: KernelLevels.hasAVX2, KernelLevels.needsAVX2)) func avx2DirectConvolutionEqualsPlainCAndTheLayer() throws {
+        try directConvolutionMatchesTheLayer(level: KernelLevels.avx2)
+    }
+
+    func directConvolutionMatchesTheLayer(level: Int32) throws {
         var rng = SeededGenerator(seed: 21)
         for (h, w, c, f, k, stride, padding) in [
             (28, 28, 1, 32, 5, 1, LayerSpec.Padding.same), (9, 7, 3, 20, 3, 2, .same), (10, 11, 2, 48, 3, 1, .valid), (6, 6, 1, 5, 1, 1, .same),
@@ -135,27 +145,30 @@ import TangleTensor
             let direct = DirectConvolution(layer: conv, parameters: net.parameters.pointer)
             let scratch = UnsafeMutableRawPointer.allocate(byteCount: direct.scratchBytes, alignment: 64)
             defer { scratch.deallocate() }
-            func run(plain: Int32) -> [Float] {
-                tangle_kernels_force(plain)
-                defer { tangle_kernels_force(0) }
+            func run(level: Int32) -> [Float] {
                 var out = [Float](repeating: -1, count: n * conv.outputShape.size)
-                images.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { direct.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: scratch) } }
+                KernelLevels.at(level) {
+                    images.withUnsafeBufferPointer { i in out.withUnsafeMutableBufferPointer { direct.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: scratch) } }
+                }
                 return out
             }
-            let fast = run(plain: 0), avx2 = run(plain: 1), plain = run(plain: 2)
-            #expect(fast == plain, "\(h)x\(w)x\(c), \(f) filters, stride \(stride)")
-            #expect(avx2 == plain, "\(h)x\(w)x\(c), \(f) filters, stride \(stride)")
+            let (simd, plain) = KernelLevels.holding { (run(level: level), run(level: KernelLevels.plainC)) }
+            #expect(simd == plain, "\(h)x\(w)x\(c), \(f) filters, stride \(stride)")
             let ws = Workspace(network: net, capacity: n, trainable: false)
             images.withUnsafeBufferPointer { ws.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
             net.forward(ws, count: n)
-            #expect((0..<fast.count).allSatisfy { abs(fast[$0] - ws.logits[$0]) <= 1e-5 * max(1, abs(fast[$0])) })
-            #expect(fast.contains { $0 > 0 } && fast.contains { $0 == 0 })
+            #expect((0..<plain.count).allSatisfy { abs(plain[$0] - ws.logits[$0]) <= 1e-5 * max(1, abs(plain[$0])) })
+            #expect(plain.contains { $0 > 0 } && plain.contains { $0 == 0 })
         }
     }
 
     /// The judging max-pool gives exactly the layer's values (ties, ragged edges and channel
-    /// counts that are not a multiple of 16 included), on both kernels.
+    /// counts that are not a multiple of 16 included), on every kernel this processor has.
     @Test func directMaxPoolEqualsTheLayer() throws {
+        try KernelLevels.holding { try directMaxPoolEqualsTheLayerHolding() }
+    }
+
+    private func directMaxPoolEqualsTheLayerHolding() throws {
         var rng = SeededGenerator(seed: 5)
         for (h, w, c) in [(28, 28, 32), (7, 9, 3), (14, 14, 64), (5, 5, 17)] {
             let net = try Network(architecture: Architecture(input: Shape3(height: h, width: w, channels: c), layers: [.maxpool("p")]), seed: 1)
@@ -166,14 +179,14 @@ import TangleTensor
             images.withUnsafeBufferPointer { ws.input.pointer.update(from: $0.baseAddress!, count: $0.count) }
             net.forward(ws, count: n)
             let pool = DirectMaxPool(layer: net.layers[0] as! MaxPoolLayer)
-            for plain: Int32 in [0, 1, 2] {
-                tangle_kernels_force(plain)
-                defer { tangle_kernels_force(0) }
+            for level in [KernelLevels.widest, KernelLevels.avx2, KernelLevels.plainC] {
                 var out = [Float](repeating: .nan, count: n * net.layers[0].outputShape.size)
-                images.withUnsafeBufferPointer { i in
-                    out.withUnsafeMutableBufferPointer { pool.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: UnsafeMutableRawPointer(ws.scratch[0].pointer)) }
+                KernelLevels.at(level) {
+                    images.withUnsafeBufferPointer { i in
+                        out.withUnsafeMutableBufferPointer { pool.forward(input: i.baseAddress!, output: $0.baseAddress!, count: n, scratch: UnsafeMutableRawPointer(ws.scratch[0].pointer)) }
+                    }
                 }
-                #expect(out == Array(UnsafeBufferPointer(start: ws.logits.pointer, count: out.count)), "\(h)x\(w)x\(c) plain \(plain)")
+                #expect(out == Array(UnsafeBufferPointer(start: ws.logits.pointer, count: out.count)), "\(h)x\(w)x\(c) forced level \(level)")
             }
         }
     }

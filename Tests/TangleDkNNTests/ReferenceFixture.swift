@@ -1,0 +1,1 @@
+../TangleEntanglementTests/ReferenceFixture.swift
