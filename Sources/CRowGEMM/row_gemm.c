@@ -106,6 +106,97 @@ void tangle_row_gemm(
     TANGLE_PICK(gemm)(a, lda, m, k, b, ldb, n, bias, relu, c, ldc);
 }
 
+int64_t tangle_row_gemm_packed_count(int64_t k, int64_t n) { return (n + 31) / 32 * 32 * k; }
+
+void tangle_row_gemm_pack(const float *b, int64_t ldb, int64_t k, int64_t n, float *packed) {
+    for (int64_t j0 = 0; j0 < n; j0 += 32)
+        for (int64_t p = 0; p < k; p++)
+            for (int64_t j = 0; j < 32; j++) *packed++ = j0 + j < n ? b[p * ldb + j0 + j] : 0.0f;
+}
+
+#if TANGLE_HAVE_X86
+/* Rows of the packed panel per block: 256 x 32 floats (32 KiB) stay in L1 while every row tile of
+   the call passes over them. */
+#define PACKED_BLOCK 256
+
+/* One tile over rows p0..p1 of a packed panel: the chains start from 0 (first block) or from what
+   the previous block stored in c; the last block adds the bias and the activation. */
+AVX512 __attribute__((always_inline)) static inline void packed_tile_avx512(const float *a, int64_t lda, int R, int64_t p0,
+    int64_t p1, const float *panel, __mmask16 m0, __mmask16 m1, __m512 bias0, __m512 bias1, int first, int last, int relu,
+    float *c, int64_t ldc) {
+    __m512 acc0[8], acc1[8];
+    for (int r = 0; r < R; r++) {
+        acc0[r] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, c + r * ldc);
+        acc1[r] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
+    }
+    for (int64_t p = p0; p < p1; p++) {
+        __m512 w0 = _mm512_loadu_ps(panel + p * 32), w1 = _mm512_loadu_ps(panel + p * 32 + 16);
+        for (int r = 0; r < R; r++) {
+            __m512 x = _mm512_set1_ps(a[r * lda + p]);
+            acc0[r] = _mm512_fmadd_ps(x, w0, acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(x, w1, acc1[r]);
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int r = 0; r < R; r++) {
+        __m512 v0 = acc0[r], v1 = acc1[r];
+        if (last) {
+            v0 = _mm512_add_ps(v0, bias0);
+            v1 = _mm512_add_ps(v1, bias1);
+            if (relu) {
+                v0 = _mm512_max_ps(v0, zero);
+                v1 = _mm512_max_ps(v1, zero);
+            }
+        }
+        _mm512_mask_storeu_ps(c + r * ldc, m0, v0);
+        if (m1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, v1);
+    }
+}
+
+AVX512 static void packed_avx512(const float *a, int64_t lda, int64_t m, int64_t k, const float *packed, int64_t n,
+    const float *bias, int relu, float *c, int64_t ldc) {
+    for (int64_t j0 = 0; j0 < n; j0 += 32) {
+        int64_t left0 = n - j0, left1 = n - j0 - 16;
+        __mmask16 m0 = left0 >= 16 ? 0xFFFF : (__mmask16)((1u << left0) - 1);
+        __mmask16 m1 = left1 <= 0 ? 0 : left1 >= 16 ? 0xFFFF : (__mmask16)((1u << left1) - 1);
+        __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias + j0) : _mm512_setzero_ps();
+        __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + j0 + 16) : _mm512_setzero_ps();
+        const float *panel = packed + j0 * k;
+        int64_t p0 = 0;
+        do {
+            int64_t p1 = k - p0 > PACKED_BLOCK ? p0 + PACKED_BLOCK : k;
+            int first = p0 == 0, last = p1 == k;
+            int64_t i = 0;
+            for (; i + 8 <= m; i += 8)
+                packed_tile_avx512(a + i * lda, lda, 8, p0, p1, panel, m0, m1, bias0, bias1, first, last, relu, c + i * ldc + j0, ldc);
+            switch (m - i) {
+#define TAIL(R)                                                                                                               \
+    case R:                                                                                                                   \
+        packed_tile_avx512(a + i * lda, lda, R, p0, p1, panel, m0, m1, bias0, bias1, first, last, relu, c + i * ldc + j0, ldc); \
+        break;
+                TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5) TAIL(6) TAIL(7)
+#undef TAIL
+            default: break;
+            }
+            p0 = p1;
+        } while (p0 < k);
+    }
+}
+#endif
+
+void tangle_row_gemm_packed(
+    const float *a, int64_t lda, int64_t m, int64_t k, const float *b, int64_t ldb, const float *packed, int64_t n,
+    const float *bias, int relu, float *c, int64_t ldc) {
+    if (m <= 0 || n <= 0) return;
+#if TANGLE_HAVE_X86
+    if (tangle_kernel_level() == 2) {
+        packed_avx512(a, lda, m, k, packed, n, bias, relu, c, ldc);
+        return;
+    }
+#endif
+    tangle_row_gemm(a, lda, m, k, b, ldb, n, bias, relu, c, ldc);
+}
+
 /* ---- c = alpha · (rows of a) · (rows of b), 16 lanes then a fixed pairwise sum ---- */
 
 __attribute__((always_inline)) static inline float dot_plain_body(const float *x, const float *y, int64_t k) {

@@ -37,7 +37,10 @@ import TangleTensor
         return lanes[0]
     }
 
-    static let shapes = [(1, 1, 1), (13, 8, 40), (6, 800, 64), (1, 1024, 256), (7, 36, 70), (20, 100, 128), (9, 12, 3), (3, 0, 17), (17, 17, 33)]
+    /// Tile edges in every direction, and more rows of `b` than one packed block holds (256).
+    static let shapes = [
+        (1, 1, 1), (13, 8, 40), (6, 800, 64), (1, 1024, 256), (7, 36, 70), (20, 100, 128), (9, 12, 3), (3, 0, 17), (17, 17, 33), (11, 600, 50),
+    ]
 
     /// Every kernel level (AVX-512, AVX2, plain C) gives exactly the plain chain's floats, tile
     /// edges included, and never writes past a row.
@@ -51,15 +54,26 @@ import TangleTensor
             let bias = (0..<n).map { _ in rng.nextFloat(in: -1, 1) }
             for (withBias, relu) in [(false, false), (true, true), (true, false)] {
                 let expected = Self.chain(a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu)
+                var packed = [Float](repeating: .nan, count: Int(tangle_row_gemm_packed_count(Int64(k), Int64(n))))
+                tangle_row_gemm_pack(b, Int64(n), Int64(k), Int64(n), &packed)
                 for level: Int32 in [0, 1, 2] {
                     tangle_kernels_force(level)
-                    var c = [Float](repeating: -7, count: m * (n + 1))
-                    bias.withUnsafeBufferPointer { bp in
-                        tangle_row_gemm(a, Int64(k), Int64(m), Int64(k), b, Int64(n), Int64(n), withBias ? bp.baseAddress : nil, relu ? 1 : 0, &c, Int64(n + 1))
-                    }
-                    for i in 0..<m {
-                        #expect(Array(c[(i * (n + 1))..<(i * (n + 1) + n)]) == Array(expected[(i * n)..<((i + 1) * n)]), "m \(m) k \(k) n \(n) level \(level)")
-                        #expect(c[i * (n + 1) + n] == -7)
+                    for usePacked in [false, true] {
+                        var c = [Float](repeating: -7, count: m * (n + 1))
+                        bias.withUnsafeBufferPointer { bp in
+                            let bias = withBias ? bp.baseAddress : nil
+                            if usePacked {
+                                tangle_row_gemm_packed(a, Int64(k), Int64(m), Int64(k), b, Int64(n), packed, Int64(n), bias, relu ? 1 : 0, &c, Int64(n + 1))
+                            } else {
+                                tangle_row_gemm(a, Int64(k), Int64(m), Int64(k), b, Int64(n), Int64(n), bias, relu ? 1 : 0, &c, Int64(n + 1))
+                            }
+                        }
+                        for i in 0..<m {
+                            #expect(
+                                Array(c[(i * (n + 1))..<(i * (n + 1) + n)]) == Array(expected[(i * n)..<((i + 1) * n)]),
+                                "m \(m) k \(k) n \(n) level \(level) packed \(usePacked)")
+                            #expect(c[i * (n + 1) + n] == -7)
+                        }
                     }
                 }
             }

@@ -8,6 +8,8 @@ public struct FixedOrderDense: JudgingKernel, @unchecked Sendable {
     /// The layer it stands in for.
     public let layer: DenseLayer
     private let kernel: [Float]
+    /// The kernel in the 32-column panels the AVX-512 path streams (`tangle_row_gemm_pack`).
+    private let packed: [Float]
     private let bias: [Float]
 
     /// Copies `layer`'s kernel and bias from the network's flat `parameters`.
@@ -16,6 +18,10 @@ public struct FixedOrderDense: JudgingKernel, @unchecked Sendable {
         let (i, o) = (layer.inputShape.size, layer.outputShape.size)
         let base = parameters + layer.parameterOffset
         kernel = Array(UnsafeBufferPointer(start: base, count: i * o))
+        packed = [Float](unsafeUninitializedCapacity: Int(tangle_row_gemm_packed_count(Int64(i), Int64(o)))) { buffer, count in
+            tangle_row_gemm_pack(base, Int64(o), Int64(i), Int64(o), buffer.baseAddress!)
+            count = buffer.count
+        }
         bias = Array(UnsafeBufferPointer(start: base + i * o, count: o))
     }
 
@@ -30,8 +36,10 @@ public struct FixedOrderDense: JudgingKernel, @unchecked Sendable {
         let (i, o) = (Int64(layer.inputShape.size), Int64(layer.outputShape.size))
         let relu: Int32 = layer.spec.activation == .relu ? 1 : 0
         kernel.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                tangle_row_gemm(input, i, Int64(count), i, w.baseAddress!, o, o, b.baseAddress!, relu, output, o)
+            packed.withUnsafeBufferPointer { p in
+                bias.withUnsafeBufferPointer { b in
+                    tangle_row_gemm_packed(input, i, Int64(count), i, w.baseAddress!, o, p.baseAddress!, o, b.baseAddress!, relu, output, o)
+                }
             }
         }
     }
