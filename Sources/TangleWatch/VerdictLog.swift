@@ -3,6 +3,8 @@ import Glibc
 
 /// The append side of `verdicts.jsonl`: one `write(2)` per batch, then `fsync`; rotation by size to
 /// `verdicts-<UTC time>.jsonl` (never overwriting); a failed append is cut back to the previous size.
+/// A log that does not end in a newline (cut by a crash or by hand) gets one before the next record,
+/// so a damaged line never swallows a good one.
 final class VerdictLog {
     /// Why an append failed.
     enum AppendError: Error {
@@ -32,7 +34,7 @@ final class VerdictLog {
             close(fd)
             fd = -1
         }
-        let f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let f = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard f >= 0 else { throw .failed(.log(path: path, reason: WatchError.errnoText())) }
         fstat(f, &info)
         fd = f
@@ -72,6 +74,11 @@ final class VerdictLog {
         var info = stat()
         fstat(fd, &info)
         let previous = info.st_size
+        var bytes = bytes
+        var last: UInt8 = UInt8(ascii: "\n")
+        if previous > 0, pread(fd, &last, 1, previous - 1) == 1, last != UInt8(ascii: "\n") {
+            bytes.insert(UInt8(ascii: "\n"), at: 0)
+        }
         func fail(_ code: Int32) -> AppendError {
             ftruncate(fd, previous)
             if code == ENOSPC || code == EDQUOT { return .diskFull }

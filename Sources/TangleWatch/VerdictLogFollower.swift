@@ -18,6 +18,8 @@ public final class VerdictLogFollower {
     private var fd: Int32 = -1
     private var inode: UInt = 0
     private var pending: [UInt8] = []
+    /// Lines skipped so far because they are not verdict records (cut by a crash or edited by hand).
+    public private(set) var damagedLines = 0
 
     /// Follows `<root>/verdicts.jsonl` from its start (pass `fromEnd: true` to skip what is there).
     public init(root: String, fromEnd: Bool = false) {
@@ -52,8 +54,8 @@ public final class VerdictLogFollower {
         return out
     }
 
-    /// The records appended since the last call (complete lines only).
-    /// - Throws: a decoding error for a line that is not a verdict record.
+    /// The records appended since the last call (complete lines only); a line that is not a verdict
+    /// record is skipped and counted in ``damagedLines``.
     public func poll() throws -> [VerdictRecord] {
         if fd < 0 { reopen() }
         var bytes = pending + drain()
@@ -67,6 +69,10 @@ public final class VerdictLogFollower {
         }
         pending = Array(bytes[(lastNewline + 1)...])
         let decoder = VerdictRecord.decoder
-        return try bytes[..<lastNewline].split(separator: UInt8(ascii: "\n")).map { try decoder.decode(VerdictRecord.self, from: Data($0)) }
+        var records: [VerdictRecord] = []
+        for line in bytes[..<lastNewline].split(separator: UInt8(ascii: "\n")) {
+            if let r = try? decoder.decode(VerdictRecord.self, from: Data(line)) { records.append(r) } else { damagedLines += 1 }
+        }
+        return records
     }
 }

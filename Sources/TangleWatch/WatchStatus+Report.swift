@@ -69,6 +69,8 @@ extension WatchStatus {
         public var daemons: Int
         /// Whether any daemon holds it.
         public var held: Bool
+        /// Lines of the logs that are not records (skipped).
+        public var damagedLines: Int
         /// The last records, oldest first.
         public var last: [Record]
     }
@@ -77,7 +79,7 @@ extension WatchStatus {
     public func report(root: String) -> Report {
         Report(
             root: root, total: total, counts: Dictionary(uniqueKeysWithValues: Verdict.allCases.map { ($0.rawValue, counts[$0] ?? 0) }),
-            inbox: inbox, processing: processing, lastMinute: lastMinute, lastHour: lastHour, daemons: daemons, held: daemons > 0,
+            inbox: inbox, processing: processing, lastMinute: lastMinute, lastHour: lastHour, daemons: daemons, held: daemons > 0, damagedLines: damagedLines,
             last: last.map { Report.Record(time: $0.time, verdict: $0.verdict.rawValue, name: $0.name, reason: $0.reason, replayed: $0.replayed) })
     }
 }

@@ -31,6 +31,8 @@ public struct WatchStatus: Sendable {
     public var counts: [Verdict: Int] = [:]
     /// Records in all.
     public var total = 0
+    /// Lines of the logs that are not records (cut by a crash or edited by hand): skipped.
+    public var damagedLines = 0
     /// Files waiting in the inbox (hidden and partial names not counted).
     public var inbox = 0
     /// Files claimed and not yet moved, over all daemons.
@@ -51,7 +53,10 @@ public struct WatchStatus: Sendable {
         for file in layout.logFiles() {
             guard let data = FileManager.default.contents(atPath: file) else { continue }
             for raw in data.split(separator: UInt8(ascii: "\n")) where !raw.isEmpty {
-                guard let line = try? decoder.decode(Line.self, from: Data(raw)) else { continue }
+                guard let line = try? decoder.decode(Line.self, from: Data(raw)) else {
+                    damagedLines += 1
+                    continue
+                }
                 total += 1
                 counts[line.verdict, default: 0] += 1
                 if let t = parse.date(from: line.time) {

@@ -23,6 +23,12 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let status = WatchStatus(root: root, last: last)
+        if status.damagedLines > 0 {
+            FileHandle.standardError.write(
+                Data(
+                    ("tangle status: warning: skipped \(status.damagedLines) line(s) of \(root)'s verdict logs that are not records "
+                        + "(cut by a crash or edited by hand); the counts leave them out\n").utf8))
+        }
         if json {
             try printJSON(status.report(root: root))
         } else {
