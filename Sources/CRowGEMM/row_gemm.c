@@ -51,52 +51,9 @@ __attribute__((target("avx2,fma"))) static void gemm_avx2(const float *a, int64_
 
 #define AVX512 __attribute__((target("avx512f,fma")))
 
-/* R rows x up to 32 columns in registers (a constant R keeps the accumulators there). */
-AVX512 __attribute__((always_inline)) static inline void gemm_tile_avx512(const float *a, int64_t lda, int R, int64_t k,
-    const float *b, int64_t ldb, __mmask16 m0, __mmask16 m1, __m512 bias0, __m512 bias1, int relu, float *c, int64_t ldc) {
-    __m512 acc0[8], acc1[8];
-    for (int r = 0; r < R; r++) acc0[r] = acc1[r] = _mm512_setzero_ps();
-    for (int64_t p = 0; p < k; p++) {
-        __m512 w0 = _mm512_maskz_loadu_ps(m0, b + p * ldb), w1 = _mm512_maskz_loadu_ps(m1, b + p * ldb + 16);
-        for (int r = 0; r < R; r++) {
-            __m512 x = _mm512_set1_ps(a[r * lda + p]);
-            acc0[r] = _mm512_fmadd_ps(x, w0, acc0[r]);
-            acc1[r] = _mm512_fmadd_ps(x, w1, acc1[r]);
-        }
-    }
-    const __m512 zero = _mm512_setzero_ps();
-    for (int r = 0; r < R; r++) {
-        __m512 v0 = _mm512_add_ps(acc0[r], bias0), v1 = _mm512_add_ps(acc1[r], bias1);
-        /* max(v, 0) returns its second operand, 0, for NaN and for -0, as the plain code does. */
-        if (relu) {
-            v0 = _mm512_max_ps(v0, zero);
-            v1 = _mm512_max_ps(v1, zero);
-        }
-        _mm512_mask_storeu_ps(c + r * ldc, m0, v0);
-        if (m1) _mm512_mask_storeu_ps(c + r * ldc + 16, m1, v1);
-    }
-}
-
+/* Defined with the packed kernel below (they share their tiles). */
 AVX512 static void gemm_avx512(const float *a, int64_t lda, int64_t m, int64_t k, const float *b, int64_t ldb, int64_t n,
-    const float *bias, int relu, float *c, int64_t ldc) {
-    for (int64_t j0 = 0; j0 < n; j0 += 32) {
-        int64_t left0 = n - j0, left1 = n - j0 - 16;
-        __mmask16 m0 = left0 >= 16 ? 0xFFFF : (__mmask16)((1u << left0) - 1);
-        __mmask16 m1 = left1 <= 0 ? 0 : left1 >= 16 ? 0xFFFF : (__mmask16)((1u << left1) - 1);
-        __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias + j0) : _mm512_setzero_ps();
-        __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + j0 + 16) : _mm512_setzero_ps();
-        const float *bj = b + j0;
-        int64_t i = 0;
-        for (; i + 8 <= m; i += 8) gemm_tile_avx512(a + i * lda, lda, 8, k, bj, ldb, m0, m1, bias0, bias1, relu, c + i * ldc + j0, ldc);
-        switch (m - i) {
-#define TAIL(R) \
-    case R: gemm_tile_avx512(a + i * lda, lda, R, k, bj, ldb, m0, m1, bias0, bias1, relu, c + i * ldc + j0, ldc); break;
-            TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5) TAIL(6) TAIL(7)
-#undef TAIL
-        default: break;
-        }
-    }
-}
+    const float *bias, int relu, float *c, int64_t ldc);
 #endif
 
 void tangle_row_gemm(
@@ -119,18 +76,23 @@ void tangle_row_gemm_pack(const float *b, int64_t ldb, int64_t k, int64_t n, flo
    the call passes over them. */
 #define PACKED_BLOCK 256
 
-/* One tile over rows p0..p1 of a packed panel: the chains start from 0 (first block) or from what
-   the previous block stored in c; the last block adds the bias and the activation. */
-AVX512 __attribute__((always_inline)) static inline void packed_tile_avx512(const float *a, int64_t lda, int R, int64_t p0,
-    int64_t p1, const float *panel, __mmask16 m0, __mmask16 m1, __m512 bias0, __m512 bias1, int first, int last, int relu,
-    float *c, int64_t ldc) {
+/* R rows (a constant R keeps the accumulators in registers) x up to 32 columns over rows p0..p1 of
+   b, whose columns start at `panel` with rows `stride` floats apart (a constant `packed`: 32 floats
+   a row, zero-padded, read whole; else read under the column masks). The chains start from 0 (first
+   block) or from what the previous block stored in c; the last block adds the bias and the
+   activation. */
+AVX512 __attribute__((always_inline)) static inline void tile_avx512(const float *a, int64_t lda, int R, int64_t p0,
+    int64_t p1, const float *panel, int64_t stride, int packed, __mmask16 m0, __mmask16 m1, __m512 bias0, __m512 bias1,
+    int first, int last, int relu, float *c, int64_t ldc) {
     __m512 acc0[8], acc1[8];
     for (int r = 0; r < R; r++) {
         acc0[r] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, c + r * ldc);
         acc1[r] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
     }
     for (int64_t p = p0; p < p1; p++) {
-        __m512 w0 = _mm512_loadu_ps(panel + p * 32), w1 = _mm512_loadu_ps(panel + p * 32 + 16);
+        const float *row = panel + p * stride;
+        __m512 w0 = packed ? _mm512_loadu_ps(row) : _mm512_maskz_loadu_ps(m0, row);
+        __m512 w1 = packed ? _mm512_loadu_ps(row + 16) : _mm512_maskz_loadu_ps(m1, row + 16);
         for (int r = 0; r < R; r++) {
             __m512 x = _mm512_set1_ps(a[r * lda + p]);
             acc0[r] = _mm512_fmadd_ps(x, w0, acc0[r]);
@@ -153,26 +115,32 @@ AVX512 __attribute__((always_inline)) static inline void packed_tile_avx512(cons
     }
 }
 
-AVX512 static void packed_avx512(const float *a, int64_t lda, int64_t m, int64_t k, const float *packed, int64_t n,
-    const float *bias, int relu, float *c, int64_t ldc) {
+/* Column blocks of 32; rows of b in blocks that stay in L1 while every row tile passes over them,
+   each output's chain carried through c between blocks (exact). `packed` is a constant where this is
+   inlined, so each caller gets its own loads. */
+AVX512 __attribute__((always_inline)) static inline void blocks_avx512(const float *a, int64_t lda, int64_t m, int64_t k,
+    const float *b, int64_t ldb, int packed, int64_t n, const float *bias, int relu, float *c, int64_t ldc) {
     for (int64_t j0 = 0; j0 < n; j0 += 32) {
         int64_t left0 = n - j0, left1 = n - j0 - 16;
         __mmask16 m0 = left0 >= 16 ? 0xFFFF : (__mmask16)((1u << left0) - 1);
         __mmask16 m1 = left1 <= 0 ? 0 : left1 >= 16 ? 0xFFFF : (__mmask16)((1u << left1) - 1);
         __m512 bias0 = bias ? _mm512_maskz_loadu_ps(m0, bias + j0) : _mm512_setzero_ps();
         __m512 bias1 = bias ? _mm512_maskz_loadu_ps(m1, bias + j0 + 16) : _mm512_setzero_ps();
-        const float *panel = packed + j0 * k;
+        const float *panel = packed ? b + j0 * k : b + j0;
+        int64_t stride = packed ? 32 : ldb;
         int64_t p0 = 0;
         do {
             int64_t p1 = k - p0 > PACKED_BLOCK ? p0 + PACKED_BLOCK : k;
             int first = p0 == 0, last = p1 == k;
             int64_t i = 0;
             for (; i + 8 <= m; i += 8)
-                packed_tile_avx512(a + i * lda, lda, 8, p0, p1, panel, m0, m1, bias0, bias1, first, last, relu, c + i * ldc + j0, ldc);
+                tile_avx512(
+                    a + i * lda, lda, 8, p0, p1, panel, stride, packed, m0, m1, bias0, bias1, first, last, relu, c + i * ldc + j0, ldc);
             switch (m - i) {
-#define TAIL(R)                                                                                                               \
-    case R:                                                                                                                   \
-        packed_tile_avx512(a + i * lda, lda, R, p0, p1, panel, m0, m1, bias0, bias1, first, last, relu, c + i * ldc + j0, ldc); \
+#define TAIL(R)                                                                                                                \
+    case R:                                                                                                                    \
+        tile_avx512(                                                                                                           \
+            a + i * lda, lda, R, p0, p1, panel, stride, packed, m0, m1, bias0, bias1, first, last, relu, c + i * ldc + j0, ldc); \
         break;
                 TAIL(1) TAIL(2) TAIL(3) TAIL(4) TAIL(5) TAIL(6) TAIL(7)
 #undef TAIL
@@ -181,6 +149,16 @@ AVX512 static void packed_avx512(const float *a, int64_t lda, int64_t m, int64_t
             p0 = p1;
         } while (p0 < k);
     }
+}
+
+AVX512 static void gemm_avx512(const float *a, int64_t lda, int64_t m, int64_t k, const float *b, int64_t ldb, int64_t n,
+    const float *bias, int relu, float *c, int64_t ldc) {
+    blocks_avx512(a, lda, m, k, b, ldb, 0, n, bias, relu, c, ldc);
+}
+
+AVX512 static void packed_avx512(const float *a, int64_t lda, int64_t m, int64_t k, const float *packed, int64_t n,
+    const float *bias, int relu, float *c, int64_t ldc) {
+    blocks_avx512(a, lda, m, k, packed, 32, 1, n, bias, relu, c, ldc);
 }
 #endif
 

@@ -37,6 +37,9 @@ import TangleTensor
         return lanes[0]
     }
 
+    /// `count` values uniform in [-1, 1).
+    static func uniform(_ count: Int, _ rng: inout SeededGenerator) -> [Float] { (0..<count).map { _ in rng.nextFloat(in: -1, 1) } }
+
     /// Tile edges in every direction, and more rows of `b` than one packed block holds (256).
     static let shapes = [
         (1, 1, 1), (13, 8, 40), (6, 800, 64), (1, 1024, 256), (7, 36, 70), (20, 100, 128), (9, 12, 3), (3, 0, 17), (17, 17, 33), (11, 600, 50),
@@ -49,9 +52,7 @@ import TangleTensor
         tangle_kernels_hold(0)
         defer { tangle_kernels_release() }
         for (m, k, n) in Self.shapes {
-            let a = (0..<(m * k)).map { _ in rng.nextFloat(in: -1, 1) }
-            let b = (0..<(k * n)).map { _ in rng.nextFloat(in: -1, 1) }
-            let bias = (0..<n).map { _ in rng.nextFloat(in: -1, 1) }
+            let (a, b, bias) = (Self.uniform(m * k, &rng), Self.uniform(k * n, &rng), Self.uniform(n, &rng))
             for (withBias, relu) in [(false, false), (true, true), (true, false)] {
                 let expected = Self.chain(a, b, m: m, k: k, n: n, bias: withBias ? bias : nil, relu: relu)
                 var packed = [Float](repeating: .nan, count: Int(tangle_row_gemm_packed_count(Int64(k), Int64(n))))
@@ -86,8 +87,7 @@ import TangleTensor
         tangle_kernels_hold(0)
         defer { tangle_kernels_release() }
         for (m, k, n) in Self.shapes {
-            let a = (0..<(m * k)).map { _ in rng.nextFloat(in: -1, 1) }
-            let b = (0..<(n * k)).map { _ in rng.nextFloat(in: -1, 1) }
+            let (a, b) = (Self.uniform(m * k, &rng), Self.uniform(n * k, &rng))
             var expected = [Float](repeating: 0, count: m * n)
             for i in 0..<m { for j in 0..<n { expected[i * n + j] = -2 * Self.dot(a[(i * k)..<((i + 1) * k)], b[(j * k)..<((j + 1) * k)]) } }
             for level: Int32 in [0, 1, 2] {
@@ -103,8 +103,7 @@ import TangleTensor
     @Test func rowsDoNotDependOnTheirNeighbours() {
         var rng = SeededGenerator(seed: 9)
         let (m, k, n) = (37, 300, 45)
-        let a = (0..<(m * k)).map { _ in rng.nextFloat(in: -1, 1) }
-        let b = (0..<(k * n)).map { _ in rng.nextFloat(in: -1, 1) }
+        let (a, b) = (Self.uniform(m * k, &rng), Self.uniform(k * n, &rng))
         var all = [Float](repeating: 0, count: m * n)
         tangle_row_gemm(a, Int64(k), Int64(m), Int64(k), b, Int64(n), Int64(n), nil, 0, &all, Int64(n))
         var dotsAll = [Float](repeating: 0, count: m * n)

@@ -6,12 +6,18 @@ import TangleVerdict
 /// one escaped line of the text log, and a verdict log cut mid-line gets a newline before the next
 /// record, which then parses; `tangle status` skips the damaged line with a warning.
 extension WatchIntegrationTests {
-    @Test("a name with a newline and an escape sequence is one escaped line of the text log")
-    func hostileNameIsEscapedInTheTextLog() throws {
-        let root = WatchFixtures.temporaryRoot("escape")
-        defer { WatchFixtures.remove(root) }
+    /// A daemon started and ready on a fresh temporary root.
+    private func readyDaemon(_ label: String) throws -> (root: String, daemon: WatchDaemon) {
+        let root = WatchFixtures.temporaryRoot(label)
         let daemon = try WatchDaemon(root: root)
         #expect(daemon.waitReady(), "\(daemon.stderr)")
+        return (root, daemon)
+    }
+
+    @Test("a name with a newline and an escape sequence is one escaped line of the text log")
+    func hostileNameIsEscapedInTheTextLog() throws {
+        let (root, daemon) = try readyDaemon("escape")
+        defer { WatchFixtures.remove(root) }
         let name = "evil\nname\u{1B}[31m.png"
         try WatchFixtures.drop(try WatchFixtures.png(seed: 3), name: name, root: root)
         #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).contains { $0.input.name == name } })
@@ -29,10 +35,9 @@ extension WatchIntegrationTests {
 
     @Test("a verdict log cut mid-line: the next record starts on a new line and parses; status skips the damaged line")
     func logCutMidLineIsRepaired() throws {
-        let root = WatchFixtures.temporaryRoot("cut")
+        let (root, first) = try readyDaemon("cut")
+        var daemon = first
         defer { WatchFixtures.remove(root) }
-        var daemon = try WatchDaemon(root: root)
-        #expect(daemon.waitReady(), "\(daemon.stderr)")
         try WatchFixtures.drop(try WatchFixtures.png(seed: 1), name: "first.png", root: root)
         #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count == 1 })
         daemon.signal(SIGTERM)
