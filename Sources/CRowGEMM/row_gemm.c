@@ -163,8 +163,8 @@ AVX512 static void packed_avx512(const float *a, int64_t lda, int64_t m, int64_t
 #endif
 
 void tangle_row_gemm_packed(
-    const float *a, int64_t lda, int64_t m, int64_t k, const float *b, int64_t ldb, const float *packed, int64_t n,
-    const float *bias, int relu, float *c, int64_t ldc) {
+    const float *a, int64_t lda, int64_t m, int64_t k, const float *packed, int64_t n, const float *bias, int relu, float *c,
+    int64_t ldc) {
     if (m <= 0 || n <= 0) return;
 #if TANGLE_HAVE_X86
     if (tangle_kernel_level() == 2) {
@@ -172,7 +172,9 @@ void tangle_row_gemm_packed(
         return;
     }
 #endif
-    tangle_row_gemm(a, lda, m, k, b, ldb, n, bias, relu, c, ldc);
+    /* Each panel is a k x 32 matrix of its own: the same chains, panel by panel. */
+    for (int64_t j0 = 0; j0 < n; j0 += 32)
+        tangle_row_gemm(a, lda, m, k, packed + j0 * k, 32, n - j0 < 32 ? n - j0 : 32, bias ? bias + j0 : 0, relu, c + j0, ldc);
 }
 
 /* ---- c = alpha · (rows of a) · (rows of b), 16 lanes then a fixed pairwise sum ---- */

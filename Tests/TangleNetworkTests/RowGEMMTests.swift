@@ -64,7 +64,7 @@ import TangleTensor
                         bias.withUnsafeBufferPointer { bp in
                             let bias = withBias ? bp.baseAddress : nil
                             if usePacked {
-                                tangle_row_gemm_packed(a, Int64(k), Int64(m), Int64(k), b, Int64(n), packed, Int64(n), bias, relu ? 1 : 0, &c, Int64(n + 1))
+                                tangle_row_gemm_packed(a, Int64(k), Int64(m), Int64(k), packed, Int64(n), bias, relu ? 1 : 0, &c, Int64(n + 1))
                             } else {
                                 tangle_row_gemm(a, Int64(k), Int64(m), Int64(k), b, Int64(n), Int64(n), bias, relu ? 1 : 0, &c, Int64(n + 1))
                             }

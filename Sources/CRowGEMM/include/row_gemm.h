@@ -24,12 +24,12 @@ int64_t tangle_row_gemm_packed_count(int64_t k, int64_t n);
 /// streams.
 void tangle_row_gemm_pack(const float *b, int64_t ldb, int64_t k, int64_t n, float *packed);
 
-/// `tangle_row_gemm` with `b` also given packed by `tangle_row_gemm_pack`: the same floats (the AVX-512
-/// kernel streams the panels in blocks of rows that stay in cache, carrying each output's chain
-/// through memory, which is exact; the other levels read `b`).
+/// `tangle_row_gemm` with `b` given packed by `tangle_row_gemm_pack`: the same floats (every level
+/// reads the panels; the AVX-512 kernel streams them in blocks of rows that stay in cache, carrying
+/// each output's chain through memory, which is exact).
 void tangle_row_gemm_packed(
-    const float *a, int64_t lda, int64_t m, int64_t k, const float *b, int64_t ldb, const float *packed, int64_t n,
-    const float *bias, int relu, float *c, int64_t ldc);
+    const float *a, int64_t lda, int64_t m, int64_t k, const float *packed, int64_t n, const float *bias, int relu, float *c,
+    int64_t ldc);
 
 /// Dot products of the rows of `a` (`m x k`) with the rows of `b` (`n x k`), times `alpha`:
 /// `c[i][j] = alpha · dot(a_i, b_j)`. Each dot is summed in 16 lanes (lane `l` takes the terms

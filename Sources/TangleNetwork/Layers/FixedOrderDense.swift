@@ -7,8 +7,7 @@ import CRowGEMM
 public struct FixedOrderDense: JudgingKernel, @unchecked Sendable {
     /// The layer it stands in for.
     public let layer: DenseLayer
-    private let kernel: [Float]
-    /// The kernel in the 32-column panels the AVX-512 path streams (`tangle_row_gemm_pack`).
+    /// The kernel in 32-column panels (`tangle_row_gemm_pack`), which every kernel level reads.
     private let packed: [Float]
     private let bias: [Float]
 
@@ -17,7 +16,6 @@ public struct FixedOrderDense: JudgingKernel, @unchecked Sendable {
         self.layer = layer
         let (i, o) = (layer.inputShape.size, layer.outputShape.size)
         let base = parameters + layer.parameterOffset
-        kernel = Array(UnsafeBufferPointer(start: base, count: i * o))
         packed = [Float](unsafeUninitializedCapacity: Int(tangle_row_gemm_packed_count(Int64(i), Int64(o)))) { buffer, count in
             tangle_row_gemm_pack(base, Int64(o), Int64(i), Int64(o), buffer.baseAddress!)
             count = buffer.count
@@ -35,11 +33,9 @@ public struct FixedOrderDense: JudgingKernel, @unchecked Sendable {
     public func forward(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int, scratch: UnsafeMutableRawPointer) {
         let (i, o) = (Int64(layer.inputShape.size), Int64(layer.outputShape.size))
         let relu: Int32 = layer.spec.activation == .relu ? 1 : 0
-        kernel.withUnsafeBufferPointer { w in
-            packed.withUnsafeBufferPointer { p in
-                bias.withUnsafeBufferPointer { b in
-                    tangle_row_gemm_packed(input, i, Int64(count), i, w.baseAddress!, o, p.baseAddress!, o, b.baseAddress!, relu, output, o)
-                }
+        packed.withUnsafeBufferPointer { p in
+            bias.withUnsafeBufferPointer { b in
+                tangle_row_gemm_packed(input, i, Int64(count), i, p.baseAddress!, o, b.baseAddress!, relu, output, o)
             }
         }
     }
