@@ -58,7 +58,18 @@ public struct ImageDecoder: Sendable {
     ///   ``ImageError/Kind/fileTooLarge``) carrying `path`.
     public func readFile(_ path: String, followSymlinks: Bool = true) throws -> [UInt8] {
         let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW)
-        let fd = open(path, flags)
+        return try readOpened(open(path, flags), path: path, followSymlinks: followSymlinks)
+    }
+
+    /// Reads entry `entry` of the folder held by the descriptor `folder` like ``readFile(_:followSymlinks:)``
+    /// (never following a symbolic link), without resolving any path: `path` only names it in errors.
+    /// - Throws: ``ImageError`` carrying `path`.
+    public func readFile(entry: UnsafePointer<CChar>, in folder: Int32, path: String) throws -> [UInt8] {
+        try readOpened(openat(folder, entry, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW), path: path, followSymlinks: false)
+    }
+
+    /// Reads the file just opened as `fd` (a negative `fd` reports `errno`), then closes it.
+    private func readOpened(_ fd: Int32, path: String, followSymlinks: Bool) throws -> [UInt8] {
         guard fd >= 0 else {
             let code = errno
             let why = code == ELOOP && !followSymlinks ? "a symbolic link, not followed" : String(cString: strerror(code))

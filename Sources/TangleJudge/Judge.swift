@@ -47,12 +47,31 @@ public final class Judge: @unchecked Sendable {
     /// Reads, hashes, decodes and preprocesses a file.
     /// - Returns: the prepared input, or the record of a rejected one.
     public func prepare(path: String, name: String? = nil) -> Result<Prepared, Rejection> {
-        let started = DispatchTime.now().uptimeNanoseconds
-        let fileName = name ?? (path as NSString).lastPathComponent
-        let bytes: [UInt8]
-        do { bytes = try decoder.readFile(path, followSymlinks: false) } catch {
+        prepare(name: name ?? (path as NSString).lastPathComponent, path: path) {
+            try decoder.readFile(path, followSymlinks: false)
+        } size: {
             var info = stat()
-            let size = lstat(path, &info) == 0 ? Int(info.st_size) : 0
+            return lstat(path, &info) == 0 ? Int(info.st_size) : 0
+        }
+    }
+
+    /// Reads (never following a symbolic link), hashes, decodes and preprocesses entry `entry` of the
+    /// folder held by the descriptor `folder`; `name` and `path` are what the record shows.
+    /// - Returns: the prepared input, or the record of a rejected one.
+    public func prepare(entry: UnsafePointer<CChar>, in folder: Int32, name: String, path: String) -> Result<Prepared, Rejection> {
+        prepare(name: name, path: path) {
+            try decoder.readFile(entry: entry, in: folder, path: path)
+        } size: {
+            var info = stat()
+            return fstatat(folder, entry, &info, AT_SYMLINK_NOFOLLOW) == 0 ? Int(info.st_size) : 0
+        }
+    }
+
+    private func prepare(name fileName: String, path: String, read: () throws -> [UInt8], size: () -> Int) -> Result<Prepared, Rejection> {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let bytes: [UInt8]
+        do { bytes = try read() } catch {
+            let size = size()
             let reason = (error as? ImageError).map { "\($0.kind.rawValue): \($0.at("").description)" } ?? "\(error)"
             let sha = size == 0 ? SHA256.hex(of: [UInt8]()) : ""
             return .failure(Rejection(name: fileName, path: path, bytes: size, sha256: sha, format: "unknown", error: reason, started: started))
@@ -117,6 +136,11 @@ public final class Judge: @unchecked Sendable {
         VerdictRecord.rejected(
             input: r.input, model: model, calibration: rule.calibration.id, error: r.error,
             latencyMs: Double(DispatchTime.now().uptimeNanoseconds - r.started) / 1e6)
+    }
+
+    /// The rejection of a file that could not be taken at all (e.g. it cannot be claimed), for its record.
+    public func rejection(name: String, path: String, bytes: Int, error: String) -> Rejection {
+        Rejection(name: name, path: path, bytes: bytes, sha256: "", format: "unknown", error: error, started: DispatchTime.now().uptimeNanoseconds)
     }
 
     /// Prepares raw model-ready images (e.g. from an IDX file) without decoding.

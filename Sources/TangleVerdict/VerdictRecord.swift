@@ -48,6 +48,11 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         public var height: Int
         /// Whether intensities were inverted to the model's polarity (absent when not decoded).
         public var inverted: Bool?
+        /// The name's exact bytes in base64, present when they are not valid UTF-8 (``name`` then
+        /// shows them with U+FFFD).
+        public var nameBase64: String?
+        /// The path's exact bytes in base64, present when they are not valid UTF-8.
+        public var pathBase64: String?
 
         /// Creates an input record.
         public init(name: String, path: String, bytes: Int, sha256: String, format: String, width: Int, height: Int, inverted: Bool? = nil) {

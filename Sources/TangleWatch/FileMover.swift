@@ -2,27 +2,22 @@ import Foundation
 import Glibc
 
 /// Moves files without ever overwriting one: destination names are made unique with a suffix
-/// (`name-1.png`, `name-2.png`, …) and a move is `link(2)` (which fails with `EEXIST` rather than
-/// replace a file) followed by `unlink(2)` of the source.
+/// (`name-1.png`, `name-2.png`, …) and a move is `linkat(2)` (which fails with `EEXIST` rather than
+/// replace a file) followed by `unlinkat(2)` of the source; both relative to folder descriptors of the
+/// root (see ``RootFolders``), never following a link.
 enum FileMover {
-    /// `name` with `-n` before its extension (`shirt.png` → `shirt-2.png`).
-    static func suffixed(_ name: String, _ n: Int) -> String {
-        guard n > 0 else { return name }
-        if let dot = name.lastIndex(of: "."), dot != name.startIndex {
-            return "\(name[..<dot])-\(n)\(name[dot...])"
-        }
-        return "\(name)-\(n)"
-    }
-
-    /// A path in `folder` for `name` that no file holds and that is not in `reserved`; it is added to `reserved`.
-    static func freePath(for name: String, in folder: String, reserved: inout Set<String>) -> String {
+    /// A name in the folder held by `folder` for `name` that no entry holds and that is not in
+    /// `reserved[folder]`; it is added there.
+    static func freeName(for name: FileName, in folder: Int32, reserved: inout [Int32: Set<FileName>]) -> FileName {
         var n = 0
         while true {
-            let path = (folder as NSString).appendingPathComponent(suffixed(name, n))
+            let candidate = name.suffixed(n)
             var info = stat()
-            if !reserved.contains(path) && lstat(path, &info) != 0 && errno == ENOENT {
-                reserved.insert(path)
-                return path
+            if !reserved[folder, default: []].contains(candidate)
+                && candidate.withCString({ fstatat(folder, $0, &info, AT_SYMLINK_NOFOLLOW) }) != 0 && errno == ENOENT
+            {
+                reserved[folder, default: []].insert(candidate)
+                return candidate
             }
             n += 1
         }
@@ -31,23 +26,31 @@ enum FileMover {
     /// An error moving a file.
     struct MoveError: Error, CustomStringConvertible {
         var source: String
-        var reason: String
-        var description: String { "cannot move \(source) (\(reason)): check the root's permissions; the file stays in processing/ and is recovered at the next start" }
+        var code: Int32
+        var description: String {
+            "cannot move \(source) (\(WatchError.errnoText(code))): check the root's permissions; the file stays in processing/ and is recovered at the next start"
+        }
     }
 
-    /// Moves `source` to `destination`, or to the next free suffixed name when it was taken meanwhile.
-    /// - Returns: the path the file now has.
-    static func move(_ source: String, to destination: String) throws(MoveError) -> String {
-        var target = destination
+    /// Moves entry `source` of the folder held by `from` to `name` in the folder held by `to`, or to the
+    /// next free suffixed name when that was taken meanwhile.
+    /// - Parameter sourcePath: the source's path, for the error.
+    /// - Returns: the name the file now has.
+    static func move(_ source: FileName, in from: Int32, to folder: Int32, as name: FileName, sourcePath: String) throws(MoveError) -> FileName {
+        var target = name
         var n = 0
-        let folder = (destination as NSString).deletingLastPathComponent
-        let name = (destination as NSString).lastPathComponent
-        while link(source, target) != 0 {
-            guard errno == EEXIST else { throw MoveError(source: source, reason: WatchError.errnoText()) }
+        while source.withCString({ s in target.withCString { linkat(from, s, folder, $0, 0) } }) != 0 {
+            guard errno == EEXIST else { throw MoveError(source: sourcePath, code: errno) }
             n += 1
-            target = (folder as NSString).appendingPathComponent(suffixed(name, n))
+            target = name.suffixed(n)
         }
-        unlink(source)
+        _ = source.withCString { unlinkat(from, $0, 0) }
         return target
+    }
+
+    /// Whether `name` is in the folder held by `folder`.
+    static func exists(_ name: FileName, in folder: Int32) -> Bool {
+        var info = stat()
+        return name.withCString { fstatat(folder, $0, &info, AT_SYMLINK_NOFOLLOW) } == 0
     }
 }

@@ -17,10 +17,10 @@ struct FileStamp: Equatable {
     var mtimeNanoseconds: Int
     var links: Int
 
-    /// The entry at `path`, or nil when it is gone.
-    static func of(_ path: String) -> FileStamp? {
+    /// The entry `name` in the folder held by `folder`, or nil when it is gone.
+    static func of(_ name: FileName, in folder: Int32) -> FileStamp? {
         var info = stat()
-        guard lstat(path, &info) == 0 else { return nil }
+        guard name.withCString({ fstatat(folder, $0, &info, AT_SYMLINK_NOFOLLOW) }) == 0 else { return nil }
         let kind: Kind =
             switch info.st_mode & S_IFMT {
             case S_IFREG: .regular

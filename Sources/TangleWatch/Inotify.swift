@@ -6,7 +6,7 @@ final class Inotify {
     /// What happened to a name in the folder.
     struct Event: Equatable {
         /// The name in the watched folder (empty for queue-wide events).
-        var name: String
+        var name: FileName
         /// The inotify mask bits.
         var mask: UInt32
 
@@ -25,16 +25,19 @@ final class Inotify {
     private let fd: Int32
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    /// Watches `folder` for closes after writing, renames in, writes, creations and queue overflow.
+    /// Watches the folder held by `folderFD` (through `/proc/self/fd`, so the watch is on the folder
+    /// that was opened, not on whatever its path names now) for closes after writing, renames in,
+    /// writes, creations and queue overflow.
     /// - Throws: ``WatchError/inotify(reason:)``.
-    init(folder: String) throws {
+    init(folderFD: Int32, path: String) throws {
+        let folder = "/proc/self/fd/\(folderFD)"
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { throw WatchError.inotify(reason: "inotify_init1: \(WatchError.errnoText())") }
         let mask = UInt32(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MODIFY | IN_CREATE | IN_Q_OVERFLOW | IN_ONLYDIR)
         guard inotify_add_watch(fd, folder, mask) >= 0 else {
             let text = WatchError.errnoText()
             close(fd)
-            throw WatchError.inotify(reason: "inotify_add_watch \(folder): \(text)")
+            throw WatchError.inotify(reason: "inotify_add_watch \(path): \(text)")
         }
     }
 
@@ -67,7 +70,7 @@ final class Inotify {
             let length = Int(u32(offset + 12))
             let nameStart = offset + 16
             let nameBytes = bytes[nameStart..<min(nameStart + length, count)].prefix { $0 != 0 }
-            events.append(Event(name: String(decoding: nameBytes, as: UTF8.self), mask: mask))
+            events.append(Event(name: FileName(bytes: Array(nameBytes)), mask: mask))
             offset = nameStart + length
         }
         return events

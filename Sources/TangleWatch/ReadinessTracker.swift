@@ -6,6 +6,8 @@ import Foundation
 /// - written in place: ready after `IN_CLOSE_WRITE` once size and modification time have held still for
 ///   the settle interval; a file written to (`IN_MODIFY`, or created) since its last close waits for the
 ///   close, or for no write during the fallback interval (a writer that never closes);
+/// - a hard link made in place (created with a second link): ready after the settle interval (nothing
+///   writes it: no close will come);
 /// - found only by a scan: ready once size and modification time have held still for the settle interval;
 /// - hidden and partial names (``NameFilter``) are not followed until renamed; folders and special files
 ///   are dropped (left alone in the inbox).
@@ -19,16 +21,17 @@ struct ReadinessTracker {
         var stableSince: Double
     }
 
-    let inbox: String
+    /// The inbox's descriptor.
+    var inbox: Int32 = -1
     let settle: Double
     let fallback: Double
-    private(set) var entries: [String: Entry] = [:]
-    /// Names judged in place (flag-only), with the stamp they had: not judged again while it holds.
-    private var judged: [String: FileStamp] = [:]
+    private(set) var entries: [FileName: Entry] = [:]
+    /// Names judged in place (flag-only) or left alone after a failed claim, with the stamp they had:
+    /// not taken again while it holds.
+    private var judged: [FileName: FileStamp] = [:]
     private var counter = 0
 
-    init(inbox: String, settle: Double, fallback: Double) {
-        self.inbox = inbox
+    init(settle: Double, fallback: Double) {
         self.settle = settle
         self.fallback = fallback
     }
@@ -36,9 +39,9 @@ struct ReadinessTracker {
     /// How many names are followed.
     var count: Int { entries.count }
 
-    private func path(_ name: String) -> String { (inbox as NSString).appendingPathComponent(name) }
+    private func stamp(_ name: FileName) -> FileStamp? { FileStamp.of(name, in: inbox) }
 
-    private mutating func entry(_ name: String, now: Double) -> Entry {
+    private mutating func entry(_ name: FileName, now: Double) -> Entry {
         if let e = entries[name] { return e }
         counter += 1
         return Entry(order: counter, lastWrite: now, stamp: nil, stableSince: now)
@@ -47,13 +50,19 @@ struct ReadinessTracker {
     /// Takes an inotify event into account.
     mutating func apply(_ event: Inotify.Event, now: Double) {
         let name = event.name
-        guard !name.isEmpty, !NameFilter.isIgnored(name) else { return }
+        guard !name.bytes.isEmpty, !name.isIgnored else { return }
         var e = entry(name, now: now)
         if event.movedIn {
             e.movedIn = true
             e.writing = false
         } else if event.created {
-            if FileStamp.of(path(name))?.kind == .symlink { e.movedIn = true } else {
+            let current = stamp(name)
+            if current?.kind == .symlink { e.movedIn = true } else if let current, current.kind == .regular, current.links >= 2 {
+                e.movedIn = false  // a hard link: complete, but let it settle like a scanned file
+                e.writing = false
+                e.stamp = current
+                e.stableSince = now
+            } else {
                 e.movedIn = false
                 e.writing = true
                 e.lastWrite = now
@@ -64,7 +73,7 @@ struct ReadinessTracker {
             e.lastWrite = now
         } else if event.closedWrite {
             e.writing = false
-            e.stamp = FileStamp.of(path(name))
+            e.stamp = stamp(name)
             e.stableSince = now
         } else {
             return
@@ -74,12 +83,12 @@ struct ReadinessTracker {
     }
 
     /// Takes a full listing of the inbox into account: new names are followed, vanished ones dropped.
-    mutating func scanned(_ names: [String], now: Double) {
+    mutating func scanned(_ names: [FileName], now: Double) {
         let present = Set(names)
         for name in entries.keys where !present.contains(name) { entries[name] = nil }
         for name in judged.keys where !present.contains(name) { judged[name] = nil }
-        for name in names where entries[name] == nil && !NameFilter.isIgnored(name) {
-            let stamp = FileStamp.of(path(name))
+        for name in names where entries[name] == nil && !name.isIgnored {
+            let stamp = self.stamp(name)
             guard let stamp, stamp.kind != .other else { continue }
             if let done = judged[name], done.sameContentStamp(stamp) { continue }
             judged[name] = nil
@@ -91,8 +100,8 @@ struct ReadinessTracker {
     }
 
     /// The names ready to be judged, oldest first, at most `limit`.
-    mutating func ready(limit: Int, now: Double) -> [String] {
-        var out: [(Int, String)] = []
+    mutating func ready(limit: Int, now: Double) -> [FileName] {
+        var out: [(Int, FileName)] = []
         for (name, var e) in entries {
             // Renamed in: complete, and checked when claimed (no lstat here: a burst of n files would
             // cost n lstat calls per round, n² over the burst).
@@ -100,7 +109,7 @@ struct ReadinessTracker {
                 out.append((e.order, name))
                 continue
             }
-            guard let stamp = FileStamp.of(path(name)), stamp.kind != .other else {
+            guard let stamp = self.stamp(name), stamp.kind != .other else {
                 entries[name] = nil
                 continue
             }
@@ -119,10 +128,10 @@ struct ReadinessTracker {
     var hasWaiting: Bool { !entries.isEmpty }
 
     /// Stops following a name (claimed, gone, or left alone).
-    mutating func forget(_ name: String) { entries[name] = nil }
+    mutating func forget(_ name: FileName) { entries[name] = nil }
 
     /// Records that a file was judged in place with this stamp.
-    mutating func markJudged(_ name: String, stamp: FileStamp?) {
+    mutating func markJudged(_ name: FileName, stamp: FileStamp?) {
         entries[name] = nil
         if let stamp { judged[name] = stamp }
     }

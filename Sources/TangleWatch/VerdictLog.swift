@@ -16,27 +16,38 @@ final class VerdictLog {
 
     let path: String
     let maxBytes: Int
+    private let rootFD: Int32
     private var fd: Int32 = -1
     private var inode: UInt = 0
 
-    init(path: String, maxBytes: Int) {
-        self.path = path
+    /// The log `verdicts.jsonl` in the root held by `rootFD` (whose path is `root`).
+    init(rootFD: Int32, root: String, maxBytes: Int) {
+        self.rootFD = rootFD
+        path = (root as NSString).appendingPathComponent(RootFolders.log)
         self.maxBytes = maxBytes
     }
 
     deinit { if fd >= 0 { close(fd) } }
 
-    /// Opens the log again when another daemon rotated it (its inode changed or it is gone).
+    /// Opens the log again when another daemon rotated it (its inode changed or it is gone); never
+    /// through a link (a log that became one stops the daemon: ``WatchError/rootChanged(path:found:)``).
     private func openCurrent() throws(AppendError) {
         var info = stat()
         if fd >= 0 {
-            if stat(path, &info) == 0 && UInt(info.st_ino) == inode { return }
+            if fstatat(rootFD, RootFolders.log, &info, AT_SYMLINK_NOFOLLOW) == 0 && UInt(info.st_ino) == inode { return }
             close(fd)
             fd = -1
         }
-        let f = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard f >= 0 else { throw .failed(.log(path: path, reason: WatchError.errnoText())) }
+        let f = openat(rootFD, RootFolders.log, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+        guard f >= 0 else {
+            if errno == ELOOP { throw .failed(.rootChanged(path: path, found: "a symbolic link")) }
+            throw .failed(.log(path: path, reason: WatchError.errnoText()))
+        }
         fstat(f, &info)
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(f)
+            throw .failed(.rootChanged(path: path, found: "not a regular file"))
+        }
         fd = f
         inode = UInt(info.st_ino)
     }
@@ -49,18 +60,16 @@ final class VerdictLog {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let folder = (path as NSString).deletingLastPathComponent
         let stem = "verdicts-\(formatter.string(from: Date()))"
         var n = 0
         while true {
             let name = n == 0 ? "\(stem).jsonl" : "\(stem)-\(n).jsonl"
-            let target = (folder as NSString).appendingPathComponent(name)
-            if link(path, target) == 0 { break }
+            if linkat(rootFD, RootFolders.log, rootFD, name, 0) == 0 { break }
             if errno == ENOENT { break }  // another daemon rotated it first
-            guard errno == EEXIST else { throw .failed(.log(path: target, reason: WatchError.errnoText())) }
+            guard errno == EEXIST else { throw .failed(.log(path: name, reason: WatchError.errnoText())) }
             n += 1
         }
-        unlink(path)
+        unlinkat(rootFD, RootFolders.log, 0)
         close(fd)
         fd = -1
         try openCurrent()

@@ -12,6 +12,8 @@ public enum WatchError: Error, Sendable, CustomStringConvertible, Equatable {
     case log(path: String, reason: String)
     /// The metrics endpoint could not be served.
     case metrics(String)
+    /// A folder of the root, or its log, is a symbolic link, a file, or not the folder the daemon opened.
+    case rootChanged(path: String, found: String)
 
     /// What went wrong and what to do.
     public var description: String {
@@ -26,6 +28,8 @@ public enum WatchError: Error, Sendable, CustomStringConvertible, Equatable {
             "cannot write the verdict log \(p) (\(r)): check permissions and free space in the root"
         case .metrics(let r):
             "metrics: \(r)"
+        case .rootChanged(let p, let found):
+            "\(p) is \(found), not what the root should hold: the daemon never works outside its root, so it stopped with nothing moved (claimed files stay in processing/ for the next start); put a real folder (or, for verdicts.jsonl, a regular file) there, or remove it to have it created, and start again"
         }
     }
 

@@ -73,7 +73,7 @@ public struct WatchStatus: Sendable {
         let fm = FileManager.default
         inbox = ((try? fm.contentsOfDirectory(atPath: layout.inbox)) ?? []).filter { !NameFilter.isIgnored($0) }.count
         for owner in (try? fm.contentsOfDirectory(atPath: layout.processing)) ?? [] where !owner.hasSuffix(".lock") && !owner.hasPrefix(".") {
-            processing += ((try? fm.contentsOfDirectory(atPath: layout.processing + "/" + owner)) ?? []).count
+            processing += ((try? fm.contentsOfDirectory(atPath: layout.processing + "/" + owner)) ?? []).filter { !$0.hasSuffix(".name") }.count  // not long names' name files
         }
         daemons = layout.liveDaemons()
     }

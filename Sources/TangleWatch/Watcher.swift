@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import TangleJudge
 import TangleVerdict
@@ -18,6 +19,16 @@ import TangleVerdict
 /// second link was already moved after its record was written, so only its `processing/` link is
 /// removed; any other recovered file is judged again, its record marked `replayed` when the logs
 /// already hold a record for the same name and content.
+///
+/// The root is a boundary: every file operation is relative to a descriptor of one of its folders
+/// (``RootFolders``), never through a symbolic link, and a folder or log that has become a link or a
+/// file stops the daemon (``WatchError/rootChanged(path:found:)``) with nothing moved. Names are bytes
+/// end to end (``FileName``): a name that is not UTF-8 or too long for a claim name is judged like any
+/// other, and a file the claim cannot rename is moved to `rejected/` with a record that says why.
+///
+/// Flag-only daemons sharing a root judge each file once: each round takes an exclusive `flock` on
+/// `processing/flag-only.mutex`, reads the records other daemons appended meanwhile, skips what they
+/// judged, and appends its own before letting go.
 public final class Watcher: @unchecked Sendable {
     /// The options.
     public let options: WatchOptions
@@ -28,10 +39,14 @@ public final class Watcher: @unchecked Sendable {
     let stop: StopFlag
     var seen = SeenInputs()
     var area: ProcessingArea?
-    var log: VerdictLog
+    /// The root's folders, held by descriptors (set when ``run()`` starts).
+    var root: RootFolders!
+    var log: VerdictLog!
     var tracker: ReadinessTracker
+    /// The descriptor of `processing/flag-only.mutex` (flag-only mode).
+    var flagMutex: Int32 = -1
     /// Claimed files waiting for a round (recovered from dead daemons).
-    var backlog: [ProcessingArea.Recovered] = []
+    var backlog: [ProcessingArea.Claimed] = []
     /// Prometheus metrics, when served.
     public var metrics: WatchMetrics?
     private let clock = ContinuousClock()
@@ -49,8 +64,7 @@ public final class Watcher: @unchecked Sendable {
         self.judge = judge
         self.logger = logger
         self.stop = stop
-        log = VerdictLog(path: layout.log, maxBytes: options.maxLogBytes)
-        tracker = ReadinessTracker(inbox: layout.inbox, settle: options.settleSeconds, fallback: options.unclosedFallbackSeconds)
+        tracker = ReadinessTracker(settle: options.settleSeconds, fallback: options.unclosedFallbackSeconds)
         started = clock.now
     }
 
@@ -60,24 +74,37 @@ public final class Watcher: @unchecked Sendable {
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    /// Visible inbox names.
-    func listInbox() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: layout.inbox)) ?? [] }
+    /// The inbox's names.
+    func listInbox() -> [FileName] { listFolder(root.fd(RootFolders.inbox)) ?? [] }
 
     /// Runs until the stop flag is set: sets up the root, then judges files as they come.
-    /// - Throws: ``WatchError`` when the root, the lock, inotify or the log fail.
+    /// - Throws: ``WatchError`` when the root, the lock, inotify or the log fail, or a folder of the
+    ///   root or its log became a link or a file (``WatchError/rootChanged(path:found:)``).
     public func run() throws {
-        try layout.create()
-        let firstStart = layout.logFiles().isEmpty
-        seen.load(layout.logFiles())
-        if !options.flagOnly { area = try ProcessingArea(processing: layout.processing) }
+        let root = try RootFolders(layout: layout)
+        self.root = root
+        log = VerdictLog(rootFD: root.rootFD, root: layout.root, maxBytes: options.maxLogBytes)
+        tracker.inbox = root.fd(RootFolders.inbox)
+        let firstStart = root.logNames().isEmpty
+        seen.load(root)
+        if options.flagOnly {
+            flagMutex = openat(root.fd(RootFolders.processing), "flag-only.mutex", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o644)
+            guard flagMutex >= 0 else { throw WatchError.lock(path: layout.processing + "/flag-only.mutex", reason: WatchError.errnoText()) }
+        } else {
+            area = try ProcessingArea(processing: root.fd(RootFolders.processing), path: layout.processing)
+        }
+        defer {
+            area?.release()
+            if flagMutex >= 0 { close(flagMutex) }
+        }
         logger.info(
             "starting",
             metadata: [
                 "root": "\(layout.root)", "model": "\(judge.setup.folder)", "calibration": "\(judge.rule.calibration.id)",
                 "owner": "\(area?.owner ?? "flag-only")", "mode": "\(options.flagOnly ? "flag-only" : "move")",
             ])
-        if options.seed && firstStart && listInbox().filter({ !NameFilter.isIgnored($0) }).isEmpty { seedInbox() }
-        let inotify = try Inotify(folder: layout.inbox)
+        if options.seed && firstStart && listInbox().filter({ !$0.isIgnored }).isEmpty { seedInbox() }
+        let inotify = try Inotify(folderFD: root.fd(RootFolders.inbox), path: layout.inbox)
         recover()
         tracker.scanned(listInbox(), now: now)
         logger.info("watching \(layout.inbox)", metadata: ["waiting": "\(tracker.count + backlog.count)"])
@@ -92,15 +119,17 @@ public final class Watcher: @unchecked Sendable {
             }
             if overflow || t - lastScan >= options.rescanSeconds {
                 if overflow { logger.warning("inotify queue overflowed: rescanning the inbox") }
+                for name in try root.verify() {
+                    logger.warning("a verdict folder was removed: created it again", metadata: ["folder": "\(layout.path(name))"])
+                }
                 recover()
                 tracker.scanned(listInbox(), now: t)
                 lastScan = t
             }
             metrics?.setWaiting(tracker.count + backlog.count)
             let batch = nextBatch()
-            if !batch.isEmpty { process(batch) }
+            if !batch.isEmpty { try process(batch) }
         }
-        area?.release()
         logger.info("stopped", metadata: ["root": "\(layout.root)"])
     }
 
@@ -110,7 +139,7 @@ public final class Watcher: @unchecked Sendable {
         guard let area else { return }
         let (files, owners) = area.recoverDeadOwners()
         guard !owners.isEmpty else { return }
-        seen.load(layout.logFiles())
+        seen.load(root)
         logger.notice("recovered the files of dead daemons", metadata: ["owners": "\(owners.joined(separator: ","))", "files": "\(files.count)"])
         backlog += files
     }

@@ -33,7 +33,7 @@ import Testing
 
     @Test func filesAndMissingFiles() throws {
         let path = NSTemporaryDirectory() + "tangle-sha-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: Data("abc".utf8))
+        _ = FileManager.default.createFile(atPath: path, contents: Data("abc".utf8))
         defer { try? FileManager.default.removeItem(atPath: path) }
         #expect(try SHA256.hex(ofFileAt: path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(throws: DigestError.cannotOpen(path + ".missing")) { try SHA256.hex(ofFileAt: path + ".missing") }

@@ -130,7 +130,7 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         #expect(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "other") }
         let text = try String(contentsOfFile: dir + "/calibration.json", encoding: .utf8)
         #expect(text.contains("\"weights_sha256\""))
-        FileManager.default.createFile(atPath: dir + "/calibration.json", contents: Data("{}".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/calibration.json", contents: Data("{}".utf8))
         #expect(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc") }
     }
 }

@@ -63,7 +63,7 @@ enum BatchInvariance {
         let out = Pipe()
         p.standardOutput = out
         let errPath = NSTemporaryDirectory() + "tangle-stderr-\(UUID().uuidString.prefix(8))"
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         p.standardError = FileHandle(forWritingAtPath: errPath)
         try p.run()
