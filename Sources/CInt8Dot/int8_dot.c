@@ -1,4 +1,5 @@
 #include "int8_dot.h"
+#include "int8_amx.h"
 #include "kernel_level.h"
 #include "../CKernelLevel/avx2_dots.h" /* shared, not public */
 #include <stdlib.h>
@@ -143,12 +144,19 @@ __attribute__((target("avx2"))) static void block_dots_avx2(
 
 static int kernel_level(void) { return tangle_kernel_level(); }
 
+int64_t tangle_i8_query_tile(void) { return tangle_amx_available() ? 32 : 8; }
+
 void tangle_i8_candidates(
     const uint8_t *packed, int64_t dim4, int64_t first_block, int64_t block_count, int64_t valid,
     const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
     int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count) {
     int level = kernel_level();
 #if TANGLE_HAVE_X86
+    if (level == 2 && query_count > 8 && tangle_amx_available()) {
+        tangle_i8_candidates_amx(packed, dim4, first_block, block_count, valid, queries, query_count, norms, biases, limits, out_index,
+            out_distance, ldc, out_count);
+        return;
+    }
     if (level == 2) {
         candidates_vnni(packed, dim4, first_block, block_count, valid, queries, query_count, norms, biases, limits, out_index,
             out_distance, ldc, out_count);

@@ -143,7 +143,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
         let data = SharedPointer(UnsafeMutablePointer(mutating: packed)), count = count, groups = Int64(groups)
         Parallel.run(parts.count) { w in
             let part = parts[w], list = lists[w]
-            let tile = 8
+            let tile = Int(tangle_i8_query_tile())
             let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: room)
             defer { scratch.deallocate() }
             pn.withUnsafeBufferPointer { pn in

@@ -79,7 +79,11 @@ import TangleTensor
 
     /// The VNNI and AVX2 kernels compute the same integers as plain C, tile edges included, and
     /// plain C computes the exact sums.
-    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512)) func avx512KernelsAgreeWithPlainC() { kernelsAgree(level: KernelLevels.widest) }
+    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512)) func avx512KernelsAgreeWithPlainC() { kernelsAgree(level: KernelLevels.avx512NoAMX) }
+
+    /// The AMX-INT8 tiles too: 32 queries at a time, groups padded to 16, the last stored groups read
+    /// from a zero-padded copy.
+    @Test(.enabled(if: KernelLevels.hasAMX, KernelLevels.needsAMX)) func amxKernelsAgreeWithPlainC() { kernelsAgree(level: KernelLevels.widest) }
 
     @Test(.enabled(if: KernelLevels.hasAVX2, KernelLevels.needsAVX2)) func avx2KernelsAgreeWithPlainC() { kernelsAgree(level: KernelLevels.avx2) }
 
@@ -89,7 +93,10 @@ import TangleTensor
 
     private func kernelsAgreeHolding(level: Int32) {
         var rng = SeededGenerator(seed: 9)
-        for (n, d, m) in [(16 * 7 + 5, 61, 11), (48, 4, 8), (16, 1, 1), (160, 300, 3), (16 * 13 + 7, 37, 1)] {
+        for (n, d, m) in [
+            (16 * 7 + 5, 61, 11), (48, 4, 8), (16, 1, 1), (160, 300, 3), (16 * 13 + 7, 37, 1), (16 * 9 + 3, 300, 37), (16 * 5, 64, 20),
+            (16 * 3 + 1, 9, 33), (16, 1, 17),
+        ] {
             let rows = (0..<(n * d)).map { _ in Int8(Int(rng.nextFloat(in: -127, 127))) }
             let bytes = Int(tangle_i8_packed_bytes(Int64(n), Int64(d)))
             var packed = [UInt8](repeating: 0, count: bytes)
@@ -157,13 +164,15 @@ import TangleTensor
     }
 
     /// The whole search gives the same neighbours and distances on the SIMD kernels as on plain C.
-    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512)) func avx512SearchEqualsPlainC() { searchEqualsPlainC(level: KernelLevels.widest) }
+    @Test(.enabled(if: KernelLevels.hasAVX512, KernelLevels.needsAVX512)) func avx512SearchEqualsPlainC() { searchEqualsPlainC(level: KernelLevels.avx512NoAMX) }
+
+    @Test(.enabled(if: KernelLevels.hasAMX, KernelLevels.needsAMX)) func amxSearchEqualsPlainC() { searchEqualsPlainC(level: KernelLevels.widest) }
 
     @Test(.enabled(if: KernelLevels.hasAVX2, KernelLevels.needsAVX2)) func avx2SearchEqualsPlainC() { searchEqualsPlainC(level: KernelLevels.avx2) }
 
     func searchEqualsPlainC(level: Int32) {
         var rng = SeededGenerator(seed: 10)
-        let (n, d, m) = (3000, 45, 9)
+        let (n, d, m) = (3000, 45, 41)
         let points = (0..<(n * d)).map { _ in rng.nextFloat(in: -1, 1) }
         let queries = (0..<(m * d)).map { _ in rng.nextFloat(in: -1.2, 1.2) }
         let index = points.withUnsafeBufferPointer { QuantizedNeighbors(quantizing: $0.baseAddress!, count: n, dimension: d) }

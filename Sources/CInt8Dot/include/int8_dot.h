@@ -29,13 +29,17 @@ void tangle_i8_candidates(
     const int8_t *queries, int64_t query_count, const int32_t *norms, const int32_t *biases, const int32_t *limits,
     int32_t *out_index, int32_t *out_distance, int64_t ldc, int64_t *out_count);
 
+/// How many queries one `tangle_i8_candidates` call should take at a time for the best speed: 32 on
+/// AMX tiles, 8 on AVX-512 registers (any count gives the same candidates).
+int64_t tangle_i8_query_tile(void);
+
 /// Keeps the `k` smallest of `*count` candidates by (distance, index) at the front of `index` and
 /// `distance` (ascending when `sorted`), sets `*count` to how many remain, and returns the largest
 /// kept distance — the bound a later point (with a larger index) must beat — or INT32_MAX while
 /// fewer than `k` are kept. `scratch` holds `*count` values.
 int32_t tangle_topk_compact(int32_t *index, int32_t *distance, int64_t *count, int64_t k, int sorted, uint64_t *scratch);
 
-/// Kernels are chosen by `tangle_kernel_level()` (CKernelLevel): AVX-512 VNNI, AVX2 or plain C, the
-/// same integers on each.
+/// Kernels are chosen by `tangle_kernel_level()` (CKernelLevel): AMX-INT8 tiles (more than 8 queries,
+/// when `tangle_amx_available()`), AVX-512 VNNI, AVX2 or plain C, the same integers on each.
 
 #endif

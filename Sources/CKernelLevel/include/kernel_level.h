@@ -7,7 +7,11 @@
 /// by `tangle_kernels_force`. Every level computes the same numbers.
 int tangle_kernel_level(void);
 
-/// Lowers the level for tests: 0 none, 1 at most AVX2, 2 plain C. The level is process-wide: a
+/// Whether the AMX-INT8 tiles are used (Sapphire Rapids and later, with Linux's permission, at
+/// level 2, unless `TANGLE_NO_AMX=1` or a forced level): the 8-bit search runs on them.
+int tangle_amx_available(void);
+
+/// Lowers the level for tests: 0 none, 1 at most AVX2, 2 plain C, 3 AVX-512 without AMX. The level is process-wide: a
 /// test that compares levels calls it only between `tangle_kernels_hold` and
 /// `tangle_kernels_release`, so that no other test lowers it meanwhile.
 void tangle_kernels_force(int level);
