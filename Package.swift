@@ -141,7 +141,8 @@ let package = Package(
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleBLASCoreTests", dependencies: ["TangleBLASCore"]),
         // The built `tangle` binary run as a subprocess: argument validation, messages and exit codes, the BLAS re-execution.
-        .testTarget(name: "TangleCLITests", dependencies: ["TangleBLASCore", "TangleJudge", "TangleSeparation", "TangleWatch", "TangleImage", "TangleTesting"]),
+        .testTarget(
+            name: "TangleCLITests", dependencies: ["TangleBLASCore", "TangleJudge", "TangleSeparation", "TangleWatch", "TangleImage", "TangleTesting", "TangleDigest"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleFilesTests", dependencies: ["TangleFiles"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel", "CRowGEMM"]),
@@ -158,7 +159,7 @@ let package = Package(
         .testTarget(name: "TangleImageTests", dependencies: ["TangleImage", "CPNG", "CJPEGDecode"]),
         .testTarget(name: "TangleImageFolderTests", dependencies: ["TangleImageFolder", "TangleImage", "TangleData"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
-        .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork", "TangleDigest"]),
+        .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),
         .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage", "TangleData", "TangleTesting"]),
         .testTarget(
