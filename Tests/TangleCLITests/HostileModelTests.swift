@@ -1,0 +1,145 @@
+import Foundation
+import TangleDigest
+import Testing
+
+/// A model folder is validated when `tangle` opens it (issue 12, item 5): a copy of the shipped
+/// model with NaN weights, absurd calibration values or a `weights_file` outside the folder is
+/// refused with a non-zero exit and its reason, before anything outside the folder is read.
+@Suite(.enabled(if: TangleBinary.available, TangleBinary.skipMessage))
+struct HostileModelTests {
+    /// A scratch folder with a copy of the shipped model in `model/` (card, weights, calibration)
+    /// and one small PNG to classify.
+    struct Scratch {
+        let root: String
+        var model: String { root + "/model" }
+        var image: String { root + "/in/a.png" }
+
+        init() throws {
+            root = try TemporaryFolder.make("hostile-model")
+            try FileManager.default.createDirectory(atPath: root + "/model", withIntermediateDirectories: true)
+            for name in ["model.json", "model.safetensors", "calibration.json"] {
+                try FileManager.default.copyItem(atPath: "\(CLIFixtures.shippedModel)/\(name)", toPath: "\(root)/model/\(name)")
+            }
+            try CLIFixtures.write(try CLIFixtures.png(seed: 1), to: root + "/in/a.png")
+        }
+
+        func remove() { try? FileManager.default.removeItem(atPath: root) }
+
+        /// Edits a JSON file of the model folder in place.
+        func edit(_ name: String, _ change: (inout [String: Any]) -> Void) throws {
+            let path = "\(model)/\(name)"
+            var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+            change(&json)
+            try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]).write(to: URL(fileURLWithPath: path))
+        }
+
+        /// `tangle classify` of the PNG with this model; also how long it took.
+        func classify(timeout: Double = 120) throws -> (TangleBinary.Outcome, Double) {
+            let start = Date()
+            let r = try TangleBinary.run(["classify", image, "--model", model] + CLIFixtures.cacheArguments, timeout: timeout)
+            return (r, Date().timeIntervalSince(start))
+        }
+    }
+
+    /// Before: the NaN weights were accepted (their SHA-256 matching) and every input was judged
+    /// `in-distribution` with probability "nan".
+    @Test func nanWeightsAreRefused() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: s.model + "/model.safetensors")))
+        let headerLength = Int(bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as! [String: Any]
+        let begin = ((header["conv1.kernel"] as! [String: Any])["data_offsets"] as! [Int])[0] + 8 + headerLength
+        let nan = Float.nan.bitPattern.littleEndian
+        for i in 0..<3 { withUnsafeBytes(of: nan) { bytes.replaceSubrange((begin + 4 * i)..<(begin + 4 * i + 4), with: $0) } }
+        try Data(bytes).write(to: URL(fileURLWithPath: s.model + "/model.safetensors"))
+        // The card and the calibration name the new hash, so the hash check passes and the finiteness check is what refuses.
+        let digest = SHA256.hex(of: bytes)
+        try s.edit("model.json") { $0["weights_sha256"] = digest }
+        try s.edit("calibration.json") { $0["weights_sha256"] = digest }
+        let (r, _) = try s.classify()
+        #expect(r.status != 0, "\(r.stdout.prefix(400))")
+        #expect(r.stderr.contains("weights tensor conv1.kernel") && r.stderr.contains("holds 3 NaN values"), "\(r.stderr)")
+        #expect(r.stderr.contains("retrain or restore the model folder"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        let info = try TangleBinary.run(["info", s.model])
+        #expect(info.status != 0 && info.stderr.contains("holds 3 NaN values"), "\(info.stderr)")
+    }
+
+    /// Before: each was accepted and judged with (−1e9: everything flagged; 1e308: nothing flagged).
+    @Test(arguments: [
+        ("verdict_threshold -1e9", "verdict_threshold is -1000000000.0"),
+        ("verdict_threshold 1e308", "verdict_threshold is 1e+308"),
+        ("k 0", "k is 0"),
+        ("layer_thresholds {}", "layer_thresholds has no entry for layer pool1"),
+        ("predicted_class_neighbours []", "layer_thresholds.pool1.predicted_class_neighbours holds 0 counts"),
+    ])
+    func absurdCalibrationValuesAreRefused(edit: String, reason: String) throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        try s.edit("calibration.json") { c in
+            switch edit {
+            case "verdict_threshold -1e9": c["verdict_threshold"] = -1e9
+            case "verdict_threshold 1e308": c["verdict_threshold"] = 1e308
+            case "k 0": c["k"] = 0
+            case "layer_thresholds {}": c["layer_thresholds"] = [String: Any]()
+            default:
+                var t = c["layer_thresholds"] as! [String: Any]
+                var pool1 = t["pool1"] as! [String: Any]
+                pool1["predicted_class_neighbours"] = [Int]()
+                t["pool1"] = pool1
+                c["layer_thresholds"] = t
+            }
+        }
+        let (r, _) = try s.classify()
+        #expect(r.status != 0, "\(edit): \(r.stdout.prefix(400))")
+        #expect(r.stderr.contains(reason), "\(edit): \(r.stderr)")
+        #expect(r.stderr.contains("run `tangle calibrate --model \(s.model)` again"), "\(r.stderr)")
+    }
+
+    /// `k` beyond the 59,000 training points of the index (checked against the training data, so it needs Fashion-MNIST).
+    /// Before: accepted (the search quietly clamped it).
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: CLIFixtures.dataset), "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
+    func kBeyondTheIndexIsRefused() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        try s.edit("calibration.json") { $0["k"] = 1_000_000_000 }
+        let (r, _) = try s.classify()
+        #expect(r.status != 0, "\(r.stdout.prefix(400))")
+        #expect(r.stderr.contains("k is 1000000000, more than the 59000 training points"), "\(r.stderr)")
+    }
+
+    /// A `weights_file` outside the folder is refused by its name, before anything is opened: the
+    /// `..` and absolute names lead to a FIFO outside the folder, which an open would block on, and
+    /// the run ends at once. Before: `../../../../etc/passwd` was read and hashed before the hash
+    /// refused it, and the FIFO ones hung in the open.
+    @Test(arguments: ["../../../../etc/passwd", "../outside/fifo", "ABSOLUTE"])
+    func aWeightsFileOutsideTheFolderIsRefusedBeforeItIsRead(name: String) throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        try FileManager.default.createDirectory(atPath: s.root + "/outside", withIntermediateDirectories: true)
+        #expect(mkfifo(s.root + "/outside/fifo", 0o644) == 0)
+        let weights = name == "ABSOLUTE" ? s.root + "/outside/fifo" : name
+        try s.edit("model.json") { $0["weights_file"] = weights }
+        let (r, seconds) = try s.classify(timeout: 20)
+        #expect(seconds < 5, "took \(seconds) s: the weights file was opened")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("weights_file \"\(weights)\" is refused"), "\(r.stderr)")
+        #expect(!r.stderr.contains("SHA-256"), "\(r.stderr)")
+    }
+
+    /// A weights file that is a symbolic link (here to a FIFO outside the folder) is not followed.
+    /// Before: the link was followed and the open blocked on the FIFO.
+    @Test func aWeightsFileLinkedOutsideIsNotFollowed() throws {
+        let s = try Scratch()
+        defer { s.remove() }
+        try FileManager.default.createDirectory(atPath: s.root + "/outside", withIntermediateDirectories: true)
+        #expect(mkfifo(s.root + "/outside/fifo", 0o644) == 0)
+        try FileManager.default.removeItem(atPath: s.model + "/model.safetensors")
+        #expect(symlink(s.root + "/outside/fifo", s.model + "/model.safetensors") == 0)
+        let (r, seconds) = try s.classify(timeout: 20)
+        #expect(seconds < 5, "took \(seconds) s: the link was followed")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("symbolic link to \(s.root)/outside/fifo"), "\(r.stderr)")
+    }
+}
