@@ -109,27 +109,31 @@ struct HostileModelTests {
         #expect(r.stderr.contains("k is 1000000000, more than the 59000 training points"), "\(r.stderr)")
     }
 
-    /// A `weights_file` outside the folder is refused by its name, before anything is opened: the
-    /// `..` and absolute names lead to a FIFO outside the folder, which an open would block on, and
-    /// the run ends at once. Before: `../../../../etc/passwd` was read and hashed before the hash
-    /// refused it, and the FIFO ones hung in the open.
-    @Test(arguments: ["../../../../etc/passwd", "../outside/fifo", "ABSOLUTE"])
+    /// A `weights_file` outside the folder is refused by its name, before anything is opened. The
+    /// outside targets are watched with inotify: a copy of the real weights (which the old code
+    /// opened, read and accepted) and a FIFO; neither is opened. Before: `../../../../etc/passwd` was
+    /// read and hashed before the hash refused it, `../outside/model.safetensors` was read and judged
+    /// with, and an absolute name was looked up under the folder.
+    @Test(arguments: ["../../../../etc/passwd", "../outside/model.safetensors", "../outside/fifo", "ABSOLUTE"])
     func aWeightsFileOutsideTheFolderIsRefusedBeforeItIsRead(name: String) throws {
         let s = try Scratch()
         defer { s.remove() }
         try FileManager.default.createDirectory(atPath: s.root + "/outside", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: s.model + "/model.safetensors", toPath: s.root + "/outside/model.safetensors")
         #expect(mkfifo(s.root + "/outside/fifo", 0o644) == 0)
         let weights = name == "ABSOLUTE" ? s.root + "/outside/fifo" : name
         try s.edit("model.json") { $0["weights_file"] = weights }
-        let (r, seconds) = try s.classify(timeout: 20)
-        #expect(seconds < 5, "took \(seconds) s: the weights file was opened")
+        let watch = try OpenWatch([s.root + "/outside/model.safetensors", s.root + "/outside/fifo"])
+        let (r, seconds) = try s.classify(timeout: 60)
+        #expect(watch.opened().isEmpty, "opened outside the folder: \(watch.opened())")
+        #expect(seconds < 5, "took \(seconds) s")
         #expect(r.status != 0)
         #expect(r.stderr.contains("weights_file \"\(weights)\" is refused"), "\(r.stderr)")
         #expect(!r.stderr.contains("SHA-256"), "\(r.stderr)")
     }
 
-    /// A weights file that is a symbolic link (here to a FIFO outside the folder) is not followed.
-    /// Before: the link was followed and the open blocked on the FIFO.
+    /// A weights file that is a symbolic link (here to a FIFO outside the folder) is not followed:
+    /// the FIFO is never opened. Before: the link was followed and the FIFO opened.
     @Test func aWeightsFileLinkedOutsideIsNotFollowed() throws {
         let s = try Scratch()
         defer { s.remove() }
@@ -137,9 +141,47 @@ struct HostileModelTests {
         #expect(mkfifo(s.root + "/outside/fifo", 0o644) == 0)
         try FileManager.default.removeItem(atPath: s.model + "/model.safetensors")
         #expect(symlink(s.root + "/outside/fifo", s.model + "/model.safetensors") == 0)
+        let watch = try OpenWatch([s.root + "/outside/fifo"])
         let (r, seconds) = try s.classify(timeout: 20)
+        #expect(watch.opened().isEmpty, "opened outside the folder: \(watch.opened())")
         #expect(seconds < 5, "took \(seconds) s: the link was followed")
         #expect(r.status != 0)
         #expect(r.stderr.contains("symbolic link to \(s.root)/outside/fifo"), "\(r.stderr)")
+    }
+}
+
+/// Notices whether files are opened (inotify `IN_OPEN`), to prove that a run never touched them.
+final class OpenWatch {
+    private let fd: Int32
+    private var names: [Int32: String] = [:]
+
+    /// Starts watching `paths`.
+    init(_ paths: [String]) throws {
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else { throw POSIXError(.EMFILE) }
+        for p in paths {
+            let wd = inotify_add_watch(fd, p, UInt32(IN_OPEN))
+            guard wd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            names[wd] = p
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// The watched paths opened since the watch started.
+    func opened() -> [String] {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var found: [String] = []
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            guard n > 0 else { break }
+            var offset = 0
+            while offset < n {
+                let event = buffer.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: inotify_event.self) }
+                if let p = names[event.wd], !found.contains(p) { found.append(p) }
+                offset += MemoryLayout<inotify_event>.size + Int(event.len)
+            }
+        }
+        return found
     }
 }
