@@ -95,8 +95,11 @@ public final class DetectorSetup: @unchecked Sendable {
         indexBuild = (cached.built, cached.seconds)
         try calibration?.checkNeighbours(trainingPoints: cached.index.labels.count, modelFolder: model)
         trainingCache = loadedTraining
+        // Uncalibrated (calibrate, evaluate): the default k and k_distance, at most the index's points (a small
+        // image-folder model), so the calibration written from this detector passes `checkNeighbours`.
+        let points = max(cached.index.labels.count, 1)
         let detector = try Detector(
-            network: network, index: cached.index, k: calibration?.k ?? 75, kDistance: calibration?.kDistance ?? 50)
+            network: network, index: cached.index, k: calibration?.k ?? min(75, points), kDistance: calibration?.kDistance ?? min(50, points))
         self.detector = detector
         // The Mahalanobis Gaussians on the penultimate representation, cached beside the index.
         if let penultimate = network.representationNames.dropLast().last {
