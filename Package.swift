@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "TangleBLASCore"),
         // SHA-256 for weights and data provenance.
         .target(name: "TangleDigest"),
+        // Reading user-named files safely: never blocking on a FIFO or device, regular files only, bounded sizes, typed errors.
+        .target(name: "TangleFiles"),
         // 8-bit convolutions for judging: unsigned 8-bit activations times signed 8-bit weights (AVX-512 VNNI, AVX2 or plain C).
         .target(name: "CInt8GEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Direct float32 convolution for small patches (a first layer over one grey channel), for judging (AVX-512 or plain C).
@@ -65,11 +67,14 @@ let package = Package(
             name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleReport", "CRowGEMM"],
             swiftSettings: optimisedInDebug),
         // The verdict rule: evidence, calibration, in-distribution / outlier / adversarial.
-        .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleDigest"]),
+        .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleDigest", "TangleFiles"]),
         // Judging image files: read, decode, preprocess, score in batches, verdict records; the verdict benchmark.
         .target(
             name: "TangleJudge",
-            dependencies: ["TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData", "TangleBLASCore"]),
+            dependencies: [
+                "TangleEvaluation", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleData", "TangleBLASCore",
+                "TangleFiles",
+            ]),
         // Training data: Fashion-MNIST IDX files or a folder of labelled images, with the calibration split.
         .target(
             name: "TangleDataSource",
@@ -84,13 +89,13 @@ let package = Package(
         // JPEG through libjpeg with errors as values: the C side owns setjmp/longjmp.
         .target(name: "CJPEGDecode", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         // Image intake: safe PNG/JPEG decoding with limits, and preprocessing to the model's input.
-        .target(name: "TangleImage", dependencies: ["CPNG", "CJPEGDecode"]),
+        .target(name: "TangleImage", dependencies: ["CPNG", "CJPEGDecode", "TangleFiles"]),
         // Training on users' own images: DIR/<class>/*.png|jpg as labelled images, with digests.
         .target(name: "TangleImageFolder", dependencies: ["TangleImage", "TangleData", "TangleDigest"]),
         // Labelled image data sets: IDX files (raw or gzip) and Fashion-MNIST.
-        .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest"]),
+        .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest", "TangleFiles"]),
         // Model folders: safetensors weights and the model card.
-        .target(name: "TangleModelStore", dependencies: ["TangleNetwork", "TangleDigest"]),
+        .target(name: "TangleModelStore", dependencies: ["TangleNetwork", "TangleDigest", "TangleFiles"]),
         // Progress lines and SVG charts.
         .target(name: "TangleReport"),
         // The training loop, checkpoints and evaluation.
@@ -124,7 +129,8 @@ let package = Package(
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
                 "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDataSource", "TangleImageFolder", "TangleDkNN",
-                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "TangleTensor", "TangleBLASCore", "CBLAS", "CJPEG", "CPNG", "CZlib",
+                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "TangleTensor", "TangleBLASCore", "TangleFiles", "CBLAS", "CJPEG", "CPNG",
+                "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -135,8 +141,10 @@ let package = Package(
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleBLASCoreTests", dependencies: ["TangleBLASCore"]),
         // The built `tangle` binary run as a subprocess: argument validation, messages and exit codes, the BLAS re-execution.
-        .testTarget(name: "TangleCLITests", dependencies: ["TangleBLASCore", "TangleJudge", "TangleSeparation", "TangleWatch", "TangleImage", "TangleTesting"]),
+        .testTarget(
+            name: "TangleCLITests", dependencies: ["TangleBLASCore", "TangleJudge", "TangleSeparation", "TangleWatch", "TangleImage", "TangleTesting", "TangleDigest"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
+        .testTarget(name: "TangleFilesTests", dependencies: ["TangleFiles"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel", "CRowGEMM"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import TangleFiles
 
 /// Reads IDX files (the MNIST family's format), raw or gzip-compressed.
 ///
@@ -20,7 +21,8 @@ public enum IDX {
         public var pixels: [UInt8]
     }
 
-    /// Reads an image file.
+    /// Reads an image file. The file must be a regular file (a FIFO or device is refused without
+    /// blocking); its payload is bounded by ``maximumBytes``.
     /// - Throws: ``DataError`` for a missing, unreadable, mistyped, truncated or over-long file.
     public static func readImages(at path: String, missingHint: String = "check the path") throws -> Images {
         let (dims, data) = try read(path: path, magic: 0x0000_0803, kind: "image (ubyte, 3 dimensions)", missingHint: missingHint)
@@ -38,11 +40,15 @@ public enum IDX {
     public static let maximumBytes = 1 << 30
 
     private static func read(path: String, magic: UInt32, kind: String, missingHint: String) throws -> ([Int], [UInt8]) {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw DataError.missingFile(path: path, hint: missingHint)
+        // Opened without blocking (a FIFO or device is refused, never waited on), then read through zlib.
+        let fd: Int32
+        do { fd = try RegularFile.open(path).descriptor } catch {
+            if error.kind == .missing { throw DataError.missingFile(path: path, hint: missingHint) }
+            throw DataError.unreadable(path: path, reason: error.reason)
         }
-        guard let file = gzopen(path, "rb") else {
-            throw DataError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        guard let file = gzdopen(fd, "rb") else {
+            close(fd)
+            throw DataError.unreadable(path: path, reason: "zlib cannot read it (out of memory)")
         }
         defer { gzclose(file) }
         _ = gzbuffer(file, 1 << 20)

@@ -44,8 +44,10 @@ public final class DetectorSetup: @unchecked Sendable {
     ///   - cache: the cache folder override.
     ///   - indexDimension: layers wider than this are reduced by PCA in the index (default: the settings' default).
     ///   - indexStorage: how the index stores features (default: the settings' default).
-    ///   - requireCalibration: load `calibration.json` and refuse to go on without a valid one.
-    /// - Throws: model, data and ``CalibrationError`` errors with what to do.
+    ///   - requireCalibration: load `calibration.json` and refuse to go on without a valid one (its
+    ///     values in range, `k` within the index's training points, its classes the network's).
+    /// - Throws: model (``ModelStoreError``: the model is validated as it is loaded), data and
+    ///   ``CalibrationError`` errors with what to do.
     public init(
         model: String, data: String? = nil, cache: String? = nil, indexDimension: Int? = nil,
         indexStorage: NeighborIndex.Settings.Storage? = nil, requireCalibration: Bool,
@@ -76,6 +78,11 @@ public final class DetectorSetup: @unchecked Sendable {
             card.data.kind == "image-folder"
             ? card.data.files.count
             : try IDX.readLabels(at: FashionMNIST(directory: directory).files(test: false).labels, missingHint: FashionMNIST.installHint).count
+        if let calibration {
+            // k and k_distance within the index's training points, one class name per output: before the index is built.
+            try calibration.checkClasses(network.classCount, modelFolder: model)
+            try calibration.checkNeighbours(trainingPoints: totalCount - calibrationCount, modelFolder: model)
+        }
         let key = IndexCache.key(
             weightsSHA256: card.weightsSHA256, dataSHA256: digests, settings: settings, trainCount: totalCount - calibrationCount)
         let cache = IndexCache(override: cache)
@@ -86,9 +93,13 @@ public final class DetectorSetup: @unchecked Sendable {
             return try NeighborIndex.build(network: network, images: set.images, indices: set.trainIndices, settings: settings)
         }
         indexBuild = (cached.built, cached.seconds)
+        try calibration?.checkNeighbours(trainingPoints: cached.index.labels.count, modelFolder: model)
         trainingCache = loadedTraining
+        // Uncalibrated (calibrate, evaluate): the default k and k_distance, at most the index's points (a small
+        // image-folder model), so the calibration written from this detector passes `checkNeighbours`.
+        let points = max(cached.index.labels.count, 1)
         let detector = try Detector(
-            network: network, index: cached.index, k: calibration?.k ?? 75, kDistance: calibration?.kDistance ?? 50)
+            network: network, index: cached.index, k: calibration?.k ?? min(75, points), kDistance: calibration?.kDistance ?? min(50, points))
         self.detector = detector
         // The Mahalanobis Gaussians on the penultimate representation, cached beside the index.
         if let penultimate = network.representationNames.dropLast().last {

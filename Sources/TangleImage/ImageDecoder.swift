@@ -1,4 +1,5 @@
 import Foundation
+import TangleFiles
 
 /// Decodes untrusted PNG and JPEG files safely: format from magic bytes (never the file name),
 /// limits checked before allocating pixel memory, every failure an ``ImageError``.
@@ -53,56 +54,39 @@ public struct ImageDecoder: Sendable {
     /// ``DecodeLimits/maxFileBytes``.
     ///
     /// Opening does not block on FIFOs or devices (they are refused as not regular files). With
-    /// `followSymlinks: false` a symbolic link is refused instead of followed.
+    /// `followSymlinks: false` a symbolic link is refused instead of followed. The reading is
+    /// ``RegularFile/read(_:maxBytes:followSymlinks:)``'s.
     /// - Throws: ``ImageError`` (``ImageError/Kind/unreadable``, ``ImageError/Kind/empty``,
     ///   ``ImageError/Kind/fileTooLarge``) carrying `path`.
     public func readFile(_ path: String, followSymlinks: Bool = true) throws -> [UInt8] {
-        let flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW)
-        return try readOpened(open(path, flags), path: path, followSymlinks: followSymlinks)
+        let bytes: [UInt8]
+        do { bytes = try RegularFile.read(path, maxBytes: limits.maxFileBytes, followSymlinks: followSymlinks) } catch {
+            throw Self.imageError(error, path: path)
+        }
+        if bytes.isEmpty { throw ImageError(path: path, reason: "the file is empty", kind: .empty) }
+        return bytes
     }
 
     /// Reads entry `entry` of the folder held by the descriptor `folder` like ``readFile(_:followSymlinks:)``
     /// (never following a symbolic link), without resolving any path: `path` only names it in errors.
     /// - Throws: ``ImageError`` carrying `path`.
     public func readFile(entry: UnsafePointer<CChar>, in folder: Int32, path: String) throws -> [UInt8] {
-        try readOpened(openat(folder, entry, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW), path: path, followSymlinks: false)
-    }
-
-    /// Reads the file just opened as `fd` (a negative `fd` reports `errno`), then closes it.
-    private func readOpened(_ fd: Int32, path: String, followSymlinks: Bool) throws -> [UInt8] {
-        guard fd >= 0 else {
-            let code = errno
-            let why = code == ELOOP && !followSymlinks ? "a symbolic link, not followed" : String(cString: strerror(code))
-            throw ImageError(path: path, reason: "cannot open it (\(why))", kind: .unreadable)
+        let bytes: [UInt8]
+        do { bytes = try RegularFile.read(entry, in: folder, path: path, maxBytes: limits.maxFileBytes) } catch {
+            throw Self.imageError(error, path: path)
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw ImageError(path: path, reason: "cannot stat it (\(String(cString: strerror(errno))))", kind: .unreadable)
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw ImageError(path: path, reason: "not a regular file", kind: .unreadable)
-        }
-        let size = Int(info.st_size)
-        if size == 0 { throw ImageError(path: path, reason: "the file is empty", kind: .empty) }
-        do { try limits.checkFileSize(size) } catch let error as ImageError { throw error.at(path) }
-        // One byte more than announced, to notice a file that is still growing.
-        var bytes = [UInt8](repeating: 0, count: size + 1)
-        var filled = 0
-        while filled < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ImageError(path: path, reason: "reading failed (\(String(cString: strerror(errno))))", kind: .unreadable)
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        if filled > size {
-            throw ImageError(path: path, reason: "the file grew while it was read", kind: .truncated)
-        }
-        bytes.removeLast(bytes.count - filled)
         if bytes.isEmpty { throw ImageError(path: path, reason: "the file is empty", kind: .empty) }
         return bytes
+    }
+
+    /// A reading error as the image error of its kind.
+    private static func imageError(_ error: FileReadError, path: String) -> ImageError {
+        let kind: ImageError.Kind =
+            switch error.kind {
+            case .tooLarge: .fileTooLarge
+            case .changed: .truncated
+            case .missing, .symbolicLink, .notRegular, .unreadable: .unreadable
+            }
+        return ImageError(path: path, reason: error.kind == .missing ? "cannot open it (No such file or directory)" : error.reason, kind: kind)
     }
 }

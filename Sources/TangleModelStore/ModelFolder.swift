@@ -1,5 +1,6 @@
 import Foundation
 import TangleDigest
+import TangleFiles
 import TangleNetwork
 
 /// A model folder: `model.json` (the card) and the safetensors weights beside it.
@@ -37,15 +38,21 @@ public struct ModelFolder: Sendable {
         for name in existingModelFiles() { try FileManager.default.removeItem(atPath: file(name)) }
     }
 
-    /// Reads the card.
+    /// The largest `model.json` read (64 MiB: a card lists every training file with its digest).
+    public static let maximumCardBytes = 64 << 20
+
+    /// The largest weights file read (2 GiB; the shipped models are a few MiB).
+    public static let maximumWeightsBytes = 2 << 30
+
+    /// Reads the card (a regular file of at most ``maximumCardBytes``; a FIFO is refused, not waited on).
     /// - Throws: ``ModelStoreError`` when it is missing or malformed.
     public func readCard() throws -> ModelCard {
-        guard FileManager.default.fileExists(atPath: cardPath) else {
-            throw ModelStoreError.missing(cardPath, "is \(path) a model folder? Train one with `tangle train --out \(path)`")
-        }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: cardPath)) } catch {
-            throw ModelStoreError.badCard(cardPath, "\(error.localizedDescription)")
+        do { data = Data(try RegularFile.read(cardPath, maxBytes: Self.maximumCardBytes)) } catch {
+            if error.kind == .missing {
+                throw ModelStoreError.missing(cardPath, "is \(path) a model folder? Train one with `tangle train --out \(path)`")
+            }
+            throw ModelStoreError.badCard(cardPath, error.reason)
         }
         do { return try ModelFolder.decoder.decode(ModelCard.self, from: data) } catch {
             throw ModelStoreError.badCard(cardPath, "\(error)")
@@ -61,6 +68,7 @@ public struct ModelFolder: Sendable {
     /// Saves the network's parameters as safetensors and returns the file's SHA-256.
     @discardableResult
     public func writeWeights(_ network: Network, fileName: String = "model.safetensors", metadata: [String: String] = [:]) throws -> String {
+        if let why = ModelCard.weightsFileProblem(fileName) { throw ModelStoreError.unsafeWeightsFile(card: cardPath, name: fileName, why: why) }
         let tensors = network.layout.entries.map { e in
             Safetensors.Tensor(
                 name: e.name, shape: e.shape,
@@ -71,18 +79,30 @@ public struct ModelFolder: Sendable {
         return SHA256.hex(of: data)
     }
 
-    /// Loads the card's weights into a new network built from the card's architecture, checking
-    /// the file's SHA-256 against the card.
-    /// - Throws: ``ModelStoreError`` when files are missing, malformed or do not match.
+    /// Loads the card's weights into a new network built from the card's architecture, validating
+    /// the model on the way (the rules are listed in `ModelValidation.swift`): the weights file name
+    /// is checked before anything but the card is opened; the file must be a regular file inside
+    /// the folder (opened with `O_NOFOLLOW`, never blocking), match the card's SHA-256, hold every
+    /// tensor the architecture needs with its shape, and only finite values; the card's class
+    /// names and representations must fit the network.
+    /// - Throws: ``ModelStoreError`` when files are missing, malformed, unsafe or do not match.
     public func loadNetwork(card: ModelCard? = nil) throws -> (ModelCard, Network) {
         let card = try card ?? readCard()
-        let weightsPath = file(card.weightsFile)
-        guard FileManager.default.fileExists(atPath: weightsPath) else {
-            throw ModelStoreError.missing(weightsPath, "the model card names this weights file; restore it or retrain")
+        if let why = ModelCard.weightsFileProblem(card.weightsFile) {
+            throw ModelStoreError.unsafeWeightsFile(card: cardPath, name: card.weightsFile, why: why)
         }
+        let weightsPath = file(card.weightsFile)
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: weightsPath)) } catch {
-            throw ModelStoreError.badWeights(weightsPath, error.localizedDescription)
+        do { data = Data(try RegularFile.read(weightsPath, maxBytes: Self.maximumWeightsBytes, followSymlinks: false)) } catch {
+            switch error.kind {
+            case .missing: throw ModelStoreError.missing(weightsPath, "the model card names this weights file; restore it or retrain")
+            case .symbolicLink:
+                let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: weightsPath)).map { " to \($0)" } ?? ""
+                throw ModelStoreError.unsafeWeightsFile(
+                    card: cardPath, name: card.weightsFile, why: "it is a symbolic link\(target), and links in a model folder are not followed")
+            case .notRegular: throw ModelStoreError.unsafeWeightsFile(card: cardPath, name: card.weightsFile, why: error.reason)
+            case .tooLarge, .unreadable, .changed: throw ModelStoreError.badWeights(weightsPath, error.reason)
+            }
         }
         let digest = SHA256.hex(of: data)
         if !card.weightsSHA256.isEmpty && digest != card.weightsSHA256 {
@@ -92,17 +112,25 @@ public struct ModelFolder: Sendable {
         do { network = try Network(architecture: card.architecture, seed: 0) } catch {
             throw ModelStoreError.badCard(cardPath, "\(error)")
         }
-        try ModelFolder.load(Safetensors.decode(data, source: weightsPath).tensors, into: network)
+        if let why = card.networkProblem(network) { throw ModelStoreError.badCard(cardPath, why) }
+        try ModelFolder.load(Safetensors.decode(data, source: weightsPath).tensors, into: network, source: weightsPath)
         return (card, network)
     }
 
-    /// Copies named tensors into a network, checking that names and shapes match exactly.
-    public static func load(_ tensors: [Safetensors.Tensor], into network: Network) throws {
+    /// Copies named tensors into a network, checking that names and shapes match exactly and that
+    /// every value is finite.
+    /// - Parameter source: the file the tensors came from, for messages.
+    /// - Throws: ``ModelStoreError/mismatch(_:)`` or ``ModelStoreError/nonFiniteWeights(path:tensor:nan:infinite:)``.
+    public static func load(_ tensors: [Safetensors.Tensor], into network: Network, source: String = "the weights") throws {
         let byName = Dictionary(tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for e in network.layout.entries {
             guard let t = byName[e.name] else { throw ModelStoreError.mismatch("tensor '\(e.name)' is missing") }
             guard t.shape == e.shape else {
                 throw ModelStoreError.mismatch("tensor '\(e.name)' has shape \(t.shape), the architecture needs \(e.shape)")
+            }
+            let bad = t.nonFiniteCounts
+            guard bad.nan == 0 && bad.infinite == 0 else {
+                throw ModelStoreError.nonFiniteWeights(path: source, tensor: e.name, nan: bad.nan, infinite: bad.infinite)
             }
             t.values.withUnsafeBufferPointer { (network.parameters.pointer + e.offset).update(from: $0.baseAddress!, count: e.count) }
         }

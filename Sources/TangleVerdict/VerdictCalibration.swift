@@ -1,5 +1,6 @@
 import Foundation
 import TangleDkNN
+import TangleFiles
 
 /// The thresholds and references `tangle calibrate` writes to a model folder's
 /// `calibration.json`: everything the verdict rule compares an input with. Thresholds are data,
@@ -125,11 +126,17 @@ extension VerdictCalibration {
     /// The file name inside a model folder.
     public static let fileName = "calibration.json"
 
-    /// Reads a model folder's calibration and checks it was made for `weightsSha256`.
-    /// - Throws: ``CalibrationError`` when it is missing, unreadable or for other weights.
+    /// Reads a model folder's calibration (a regular file of at most ``maximumFileBytes``; a FIFO
+    /// is refused, not waited on), checks it was made for `weightsSha256` and that every value
+    /// is in its range (``problem()``).
+    /// - Throws: ``CalibrationError`` when it is missing, unreadable, for other weights or out of range.
     public static func load(modelFolder: String, weightsSha256: String) throws -> VerdictCalibration {
         let path = (modelFolder as NSString).appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: path) else { throw CalibrationError.missing(modelFolder: modelFolder) }
+        let data: Data
+        do { data = Data(try RegularFile.read(path, maxBytes: maximumFileBytes)) } catch {
+            if error.kind == .missing { throw CalibrationError.missing(modelFolder: modelFolder) }
+            throw CalibrationError.unreadable(path: path, detail: error.reason)
+        }
         let c: VerdictCalibration
         do { c = try decoder.decode(VerdictCalibration.self, from: data) } catch {
             throw CalibrationError.unreadable(path: path, detail: "\(error)")
@@ -137,6 +144,7 @@ extension VerdictCalibration {
         guard c.weightsSha256 == weightsSha256 else {
             throw CalibrationError.otherWeights(modelFolder: modelFolder, calibrated: c.weightsSha256, actual: weightsSha256)
         }
+        if let problem = c.problem() { throw CalibrationError.invalid(modelFolder: modelFolder, problem: problem) }
         return c
     }
 
@@ -161,6 +169,8 @@ public enum CalibrationError: Error, Sendable, CustomStringConvertible, Equatabl
     case targetTooFine(target: Double, calibrationCount: Int, needed: Int)
     /// The target rate is not a rate.
     case invalidTarget(Double)
+    /// A value in `calibration.json` is outside its range (see ``VerdictCalibration/problem()``).
+    case invalid(modelFolder: String, problem: String)
 
     public var description: String {
         switch self {
@@ -176,6 +186,8 @@ public enum CalibrationError: Error, Sendable, CustomStringConvertible, Equatabl
             "a false-flag rate of \(t) cannot be resolved by \(n) calibration points (1/n = \(String(format: "%.4g", 1 / Double(max(n, 1))))): it needs at least \(needed); choose a target ≥ \(String(format: "%.4g", 1 / Double(max(n, 1)))) or retrain with a larger calibration split"
         case .invalidTarget(let t):
             "the target false-flag rate must be between 0 and 1, got \(t)"
+        case .invalid(let m, let p):
+            "\(m)/calibration.json is refused: \(p); the file is damaged or was edited: run `tangle calibrate --model \(m)` again to rewrite it"
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import TangleData
 import TangleDigest
 import TangleEvaluation
+import TangleFiles
 import TangleImage
 import TangleJudge
 import TangleVerdict
@@ -14,7 +15,8 @@ struct ClassifyCommand: ParsableCommand {
         discussion: """
             The record is the one `tangle watch` logs (see the README). A summary goes to stderr. A folder stands for every \
             visible file under it, subfolders included (a training layout DIR/<class>/*.png is judged whole), depth first with \
-            names sorted; names starting with '.' are skipped. Finding no file is an error (exit 66).
+            names sorted; names starting with '.' are skipped. Finding no file is an error (exit 66), and so is a file named \
+            directly that is not a readable regular file (a FIFO, a device, /proc/self/mem): it is refused at once, never waited on.
             """)
 
     @Argument(help: "PNG or JPEG files, folders holding them, or IDX image files.")
@@ -98,11 +100,11 @@ struct ClassifyCommand: ParsableCommand {
         FileHandle.standardError.write(Data("judged \(counts.values.reduce(0, +)) inputs: \(summary.isEmpty ? "none" : summary) (calibration \(judge.rule.calibration.id))\n".utf8))
     }
 
-    /// The images of an IDX image file (raw or gzip), or nil when it is not one.
+    /// The images of an IDX image file (raw or gzip), or nil when it is not one (or cannot be read:
+    /// the image reading then rejects it with its reason). The probe never blocks or traps: a FIFO or
+    /// device is refused by ``RegularFile``, a failing read is an error.
     private func idxImages(_ path: String) throws -> IDX.Images? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        let head = [UInt8](handle.readData(ofLength: 4))
-        try? handle.close()
+        guard let head = try? RegularFile.readPrefix(path, count: 4) else { return nil }
         let isIDX = head.count == 4 && head[0] == 0 && head[1] == 0 && head[2] == 8 && head[3] == 3
         let isGzip = head.count >= 2 && head[0] == 0x1f && head[1] == 0x8b
         guard isIDX || isGzip else { return nil }

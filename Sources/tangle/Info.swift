@@ -18,13 +18,12 @@ struct Info: ParsableCommand {
     var files = false
 
     func run() throws {
-        let folder = ModelFolder(path: model)
-        let card = try folder.readCard()
+        // Opening validates the model (weights file, finite weights, shapes); a broken one is refused, not described.
+        let (card, network) = try ModelFolder(path: model).loadNetwork()
         if json {
             print(String(decoding: try ModelFolder.encoder.encode(card), as: UTF8.self))
             return
         }
-        let network = try Network(architecture: card.architecture, seed: 0)
         print("\(card.name)  (Tangle \(card.toolVersion), created \(card.created), \(card.status))")
         print("weights  \(card.weightsFile)  sha256 \(card.weightsSHA256)")
         print("classes  \(card.classNames.joined(separator: ", "))")
@@ -64,13 +63,17 @@ struct Info: ParsableCommand {
                         e.imagesPerSecond) + mark)
             }
         }
-        printCalibration(card)
+        try printCalibration(card)
     }
 
     /// The calibration: its target, the thresholds and the rates achieved on the calibration data.
-    private func printCalibration(_ card: ModelCard) {
+    private func printCalibration(_ card: ModelCard) throws {
         let c: VerdictCalibration
-        do { c = try VerdictCalibration.load(modelFolder: model, weightsSha256: card.weightsSHA256) } catch {
+        do { c = try VerdictCalibration.load(modelFolder: model, weightsSha256: card.weightsSHA256) } catch let e as CalibrationError {
+            if case .invalid = e { throw e }
+            print("\ncalibration  not calibrated for these weights (\(e)); run tangle calibrate --model \(model)")
+            return
+        } catch {
             print("\ncalibration  not calibrated for these weights (\(error)); run tangle calibrate --model \(model)")
             return
         }

@@ -6,7 +6,7 @@ import Testing
 /// `tangle info`, `tangle separation`'s table, misspelt commands, and messages that name real options.
 @Suite(.enabled(if: TangleBinary.available, TangleBinary.skipMessage))
 struct InfoAndHelpTests {
-    /// A model folder whose card names an image folder of `count` files (the shipped card and calibration otherwise).
+    /// A model folder whose card names an image folder of `count` files (the shipped card, weights and calibration otherwise).
     func imageFolderModel(files count: Int) throws -> String {
         let folder = try TemporaryFolder.make("info")
         var card = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CLIFixtures.shippedModel + "/model.json"))) as! [String: Any]
@@ -17,7 +17,10 @@ struct InfoAndHelpTests {
         data["calibration"] = ["rule": "stratified", "count": count / 10, "seed": 0, "fraction": 0.1]
         card["data"] = data
         try JSONSerialization.data(withJSONObject: card).write(to: URL(fileURLWithPath: folder + "/model.json"))
-        try FileManager.default.copyItem(atPath: CLIFixtures.shippedModel + "/calibration.json", toPath: folder + "/calibration.json")
+        // info validates the model it opens: the weights are there too.
+        for name in ["calibration.json", "model.safetensors"] {
+            try FileManager.default.copyItem(atPath: CLIFixtures.shippedModel + "/" + name, toPath: folder + "/" + name)
+        }
         return folder
     }
 

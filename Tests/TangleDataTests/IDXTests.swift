@@ -34,7 +34,7 @@ import Testing
         try IDX.write(images: sample(), to: dir + "full.idx")
         let data = try Data(contentsOf: URL(fileURLWithPath: dir + "full.idx"))
         for cut in [2, 9, data.count - 1] {
-            FileManager.default.createFile(atPath: dir + "cut.idx", contents: data.prefix(cut))
+            _ = FileManager.default.createFile(atPath: dir + "cut.idx", contents: data.prefix(cut))
             #expect(throws: DataError.self) { try IDX.readImages(at: dir + "cut.idx") }
         }
         do {
@@ -49,7 +49,7 @@ import Testing
         try IDX.write(images: sample(), to: dir + "t.idx")
         var data = try Data(contentsOf: URL(fileURLWithPath: dir + "t.idx"))
         data.append(0)
-        FileManager.default.createFile(atPath: dir + "t.idx", contents: data)
+        _ = FileManager.default.createFile(atPath: dir + "t.idx", contents: data)
         #expect(throws: DataError.trailingData(path: dir + "t.idx")) { try IDX.readImages(at: dir + "t.idx") }
     }
 
@@ -57,13 +57,13 @@ import Testing
         try IDX.write(images: sample(50), to: dir + "c.idx.gz")
         var data = try Data(contentsOf: URL(fileURLWithPath: dir + "c.idx.gz"))
         for i in 20..<min(40, data.count) { data[i] ^= 0xA5 }
-        FileManager.default.createFile(atPath: dir + "c.idx.gz", contents: data)
+        _ = FileManager.default.createFile(atPath: dir + "c.idx.gz", contents: data)
         #expect(throws: DataError.self) { try IDX.readImages(at: dir + "c.idx.gz") }
     }
 
     @Test func hugeDeclaredSizesAreRefusedBeforeAllocating() throws {
         let header: [UInt8] = [0, 0, 8, 3, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0x10, 0, 0, 0, 0x10, 0]
-        FileManager.default.createFile(atPath: dir + "huge.idx", contents: Data(header))
+        _ = FileManager.default.createFile(atPath: dir + "huge.idx", contents: Data(header))
         #expect(throws: DataError.self) { try IDX.readImages(at: dir + "huge.idx") }
     }
 

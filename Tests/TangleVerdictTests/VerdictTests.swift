@@ -134,3 +134,83 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         #expect(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc") }
     }
 }
+
+/// The ranges a calibration must respect when it is loaded (`CalibrationValidation.swift`).
+@Suite struct CalibrationValidationTests {
+    let valid: VerdictCalibration = {
+        let clean = (0..<200).map { scores($0) }
+        return try! calibrator().calibrate(subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+    }()
+
+    @Test func aCalibrationMadeByTheCalibratorIsValid() {
+        #expect(valid.problem() == nil, "\(valid.problem() ?? "")")
+    }
+
+    /// Each broken value is refused, and the reason names the field.
+    @Test(arguments: [
+        "threshold -1e9", "threshold 1e308", "threshold nan", "bias 1e9", "k 0", "kDistance 0", "target 0", "target 1",
+        "no layer thresholds", "empty class thresholds", "class threshold above k", "distance inf", "empty reference",
+        "empty group sums", "nonconformity above k", "empty group", "schema 2",
+    ])
+    func outOfRangeValuesAreRefused(edit: String) {
+        var c = valid
+        let expected: String
+        switch edit {
+        case "threshold -1e9": c.verdictThreshold = -1e9; expected = "verdict_threshold is -1000000000.0"
+        case "threshold 1e308": c.verdictThreshold = 1e308; expected = "verdict_threshold is 1e+308"
+        case "threshold nan": c.verdictThreshold = .nan; expected = "verdict_threshold is nan"
+        case "bias 1e9": c.routingBias = 1e9; expected = "routing_bias"
+        case "k 0": c.k = 0; expected = "k is 0"
+        case "kDistance 0": c.kDistance = 0; expected = "k_distance is 0"
+        case "target 0": c.targetFalseFlagRate = 0; expected = "target_false_flag_rate is 0.0"
+        case "target 1": c.targetFalseFlagRate = 1; expected = "target_false_flag_rate is 1.0"
+        case "no layer thresholds": c.layerThresholds = [:]; expected = "layer_thresholds has no entry for layer a"
+        case "empty class thresholds":
+            c.layerThresholds["b"]?.predictedClassNeighbours = []; expected = "layer_thresholds.b.predicted_class_neighbours holds 0 counts"
+        case "class threshold above k": c.layerThresholds["a"]?.predictedClassNeighbours[0] = 11; expected = "holds 11, outside 0...10"
+        case "distance inf": c.layerThresholds["c"]?.distance = .infinity; expected = "layer_thresholds.c.distance is inf"
+        case "empty reference": c.references[1].all = TailReference([]); expected = "holds no values"
+        case "empty group sums": c.outlierGroup.sums = TailReference([]); expected = "outlier_group.sums holds no values"
+        case "nonconformity above k": c.conformalNonconformity[0] = 31; expected = "conformal_nonconformity holds 31"
+        case "empty group": c.adversarialGroup.evidence = []; expected = "adversarial_group.evidence is empty"
+        default: c.schema = 2; expected = "schema is 2"
+        }
+        #expect(c.problem()?.contains(expected) == true, "\(edit): \(c.problem() ?? "accepted")")
+    }
+
+    /// Values decoded from a file bypass `TailReference`'s sorting: unsorted or NaN values are refused.
+    @Test func referenceValuesMustBeAscendingNumbers() {
+        #expect(VerdictCalibration.valuesProblem([1, 2, .infinity]) == nil)
+        #expect(VerdictCalibration.valuesProblem([2, 1])?.contains("not ascending") == true)
+        #expect(VerdictCalibration.valuesProblem([1, .nan])?.contains("nan") == true)
+        #expect(VerdictCalibration.valuesProblem([-.infinity, 1])?.contains("-inf") == true)
+    }
+
+    @Test func kMustNotExceedTheIndex() throws {
+        var c = valid
+        try c.checkNeighbours(trainingPoints: 10, modelFolder: "m")
+        c.k = 1_000_000_000
+        let e = try #require(throws: CalibrationError.self) { try c.checkNeighbours(trainingPoints: 59_000, modelFolder: "m") }
+        #expect(e.description.contains("k is 1000000000, more than the 59000 training points"), "\(e)")
+        #expect(throws: CalibrationError.self) { try valid.checkClasses(3, modelFolder: "m") }
+        try valid.checkClasses(2, modelFolder: "m")
+    }
+
+    /// Loading refuses a file with an impossible value, saying to calibrate again.
+    @Test func loadingRefusesAnImpossibleValue() throws {
+        let dir = NSTemporaryDirectory() + "tangle-cal-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = valid
+        c.verdictThreshold = -1e9
+        try c.write(modelFolder: dir)
+        let e = try #require(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc") }
+        guard case .invalid = e else { Issue.record("\(e)"); return }
+        #expect(e.description.contains("verdict_threshold") && e.description.contains("run `tangle calibrate --model \(dir)` again"), "\(e)")
+        // A FIFO in place of the file is refused, not waited on.
+        try FileManager.default.removeItem(atPath: dir + "/calibration.json")
+        #expect(mkfifo(dir + "/calibration.json", 0o644) == 0)
+        let fifo = try #require(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc") }
+        #expect(fifo.description.contains("FIFO"), "\(fifo)")
+    }
+}
