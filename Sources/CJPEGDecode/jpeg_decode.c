@@ -100,22 +100,35 @@ static void describe(j_decompress_ptr cinfo, int grayscale, tangle_jpeg_result *
     result->channels = (grayscale || cinfo->jpeg_color_space == JCS_GRAYSCALE) ? 1 : 3;
 }
 
-int tangle_jpeg_read_header(const unsigned char *data, size_t size, int grayscale, tangle_jpeg_result *result) {
+/* The functions that call setjmp keep everything they use after a longjmp in a state the caller
+ * owns, reached through a pointer parameter they never change: no object local to the function that
+ * holds the setjmp is modified between setjmp and longjmp and read afterwards, so none needs to be
+ * volatile (C11 7.13.2.1p3) and no volatile is ever cast away. */
+typedef struct {
     struct jpeg_decompress_struct cinfo;
+    struct jpeg_progress_mgr progress;
     tangle_error_mgr err;
-    install(&err, result, 0);
-    cinfo.err = &err.pub;
-    if (setjmp(err.jump)) {
-        jpeg_destroy_decompress(&cinfo);
+} decode_state;
+
+static int read_header_in(decode_state *s, const unsigned char *data, size_t size, int grayscale, tangle_jpeg_result *result) {
+    if (setjmp(s->err.jump)) {
+        jpeg_destroy_decompress(&s->cinfo);
         return result->status;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
-    describe(&cinfo, grayscale, result);
-    jpeg_destroy_decompress(&cinfo);
+    jpeg_create_decompress(&s->cinfo);
+    jpeg_mem_src(&s->cinfo, data, (unsigned long)size);
+    jpeg_read_header(&s->cinfo, TRUE);
+    describe(&s->cinfo, grayscale, result);
+    jpeg_destroy_decompress(&s->cinfo);
     result->status = TANGLE_JPEG_OK;
     return TANGLE_JPEG_OK;
+}
+
+int tangle_jpeg_read_header(const unsigned char *data, size_t size, int grayscale, tangle_jpeg_result *result) {
+    decode_state s;
+    install(&s.err, result, 0);
+    s.cinfo.err = &s.err.pub;
+    return read_header_in(&s, data, size, grayscale, result);
 }
 
 static unsigned char clamp255(int v) { return (unsigned char)(v < 0 ? 0 : (v > 255 ? 255 : v)); }
@@ -136,29 +149,25 @@ static void cmyk_row(const JSAMPLE *in, unsigned char *out, unsigned width, int 
     }
 }
 
-int tangle_jpeg_decode(const unsigned char *data, size_t size, int grayscale, unsigned max_scans,
-                       unsigned char *out, size_t out_size, tangle_jpeg_result *result) {
-    struct jpeg_decompress_struct cinfo;
-    struct jpeg_progress_mgr progress;
-    tangle_error_mgr err;
-    install(&err, result, max_scans);
-    cinfo.err = &err.pub;
-    if (setjmp(err.jump)) {
-        jpeg_destroy_decompress(&cinfo);
+static int decode_in(decode_state *s, const unsigned char *data, size_t size, int grayscale, unsigned char *out, size_t out_size,
+                     tangle_jpeg_result *result) {
+    if (setjmp(s->err.jump)) {
+        jpeg_destroy_decompress(&s->cinfo);
         return result->status;
     }
-    jpeg_create_decompress(&cinfo);
-    progress.progress_monitor = tangle_progress;
-    cinfo.progress = &progress;
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
-    describe(&cinfo, grayscale, result);
+    j_decompress_ptr cinfo = &s->cinfo;
+    jpeg_create_decompress(cinfo);
+    s->progress.progress_monitor = tangle_progress;
+    cinfo->progress = &s->progress;
+    jpeg_mem_src(cinfo, data, (unsigned long)size);
+    jpeg_read_header(cinfo, TRUE);
+    describe(cinfo, grayscale, result);
 
-    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    int cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
     if (cmyk) {
-        cinfo.out_color_space = JCS_CMYK;
+        cinfo->out_color_space = JCS_CMYK;
     } else {
-        cinfo.out_color_space = result->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+        cinfo->out_color_space = result->channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     }
     size_t channels = (size_t)result->channels;
     size_t row_bytes = (size_t)result->width * channels;
@@ -166,74 +175,131 @@ int tangle_jpeg_decode(const unsigned char *data, size_t size, int grayscale, un
         snprintf(result->message, sizeof result->message, "output buffer of %zu bytes for a %ux%ux%d image",
                  out_size, result->width, result->height, result->channels);
         result->status = TANGLE_JPEG_BAD_ARGUMENT;
-        jpeg_destroy_decompress(&cinfo);
+        jpeg_destroy_decompress(cinfo);
         return result->status;
     }
-    jpeg_start_decompress(&cinfo);
-    if (cinfo.output_width != result->width || cinfo.output_height != result->height) {
-        ERREXIT(&cinfo, JERR_NOTIMPL);
+    jpeg_start_decompress(cinfo);
+    if (cinfo->output_width != result->width || cinfo->output_height != result->height) {
+        ERREXIT(cinfo, JERR_NOTIMPL);
     }
     JSAMPARRAY cmyk_buffer = NULL;
     if (cmyk) {
-        cmyk_buffer = (*cinfo.mem->alloc_sarray)((j_common_ptr)&cinfo, JPOOL_IMAGE, cinfo.output_width * 4, 1);
+        cmyk_buffer = (*cinfo->mem->alloc_sarray)((j_common_ptr)cinfo, JPOOL_IMAGE, cinfo->output_width * 4, 1);
     }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        unsigned char *row = out + (size_t)cinfo.output_scanline * row_bytes;
+    while (cinfo->output_scanline < cinfo->output_height) {
+        unsigned char *row = out + (size_t)cinfo->output_scanline * row_bytes;
         if (cmyk) {
-            jpeg_read_scanlines(&cinfo, cmyk_buffer, 1);
-            cmyk_row(cmyk_buffer[0], row, cinfo.output_width, cinfo.saw_Adobe_marker, result->channels);
+            jpeg_read_scanlines(cinfo, cmyk_buffer, 1);
+            cmyk_row(cmyk_buffer[0], row, cinfo->output_width, cinfo->saw_Adobe_marker, result->channels);
         } else {
             JSAMPROW rows[1] = {row};
-            jpeg_read_scanlines(&cinfo, rows, 1);
+            jpeg_read_scanlines(cinfo, rows, 1);
         }
     }
-    jpeg_finish_decompress(&cinfo);
-    jpeg_destroy_decompress(&cinfo);
+    jpeg_finish_decompress(cinfo);
+    jpeg_destroy_decompress(cinfo);
     result->status = TANGLE_JPEG_OK;
     return TANGLE_JPEG_OK;
 }
 
-int tangle_jpeg_encode(const unsigned char *pixels, unsigned width, unsigned height, int channels, int quality,
-                       int progressive, unsigned char **out, unsigned long *out_size, char *message) {
+int tangle_jpeg_decode(const unsigned char *data, size_t size, int grayscale, unsigned max_scans,
+                       unsigned char *out, size_t out_size, tangle_jpeg_result *result) {
+    decode_state s;
+    install(&s.err, result, max_scans);
+    s.cinfo.err = &s.err.pub;
+    return decode_in(&s, data, size, grayscale, out, out_size, result);
+}
+
+/* An in-memory destination this file owns (rather than jpeg_mem_dest, whose buffer, once grown,
+ * is known only to libjpeg until the compression finishes): `buffer` is always the one live
+ * allocation, so it can be freed after an error at any point. */
+typedef struct {
+    struct jpeg_destination_mgr pub;
+    unsigned char *buffer; /* malloc'd; NULL before init_destination */
+    size_t capacity;
+} memory_destination;
+
+static void destination_init(j_compress_ptr cinfo) {
+    memory_destination *d = (memory_destination *)cinfo->dest;
+    d->capacity = 65536;
+    d->buffer = malloc(d->capacity);
+    if (d->buffer == NULL) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 0);
+    d->pub.next_output_byte = d->buffer;
+    d->pub.free_in_buffer = d->capacity;
+}
+
+/* libjpeg calls this when the whole buffer is full: double it. */
+static boolean destination_grow(j_compress_ptr cinfo) {
+    memory_destination *d = (memory_destination *)cinfo->dest;
+    size_t grown = d->capacity * 2;
+    unsigned char *bigger = realloc(d->buffer, grown);
+    if (bigger == NULL) ERREXIT1(cinfo, JERR_OUT_OF_MEMORY, 1); /* d->buffer is still valid: the caller frees it */
+    d->buffer = bigger;
+    d->pub.next_output_byte = bigger + d->capacity;
+    d->pub.free_in_buffer = grown - d->capacity;
+    d->capacity = grown;
+    return TRUE;
+}
+
+static void destination_term(j_compress_ptr cinfo) { (void)cinfo; /* the length is capacity - free_in_buffer */ }
+
+typedef struct {
     struct jpeg_compress_struct cinfo;
     tangle_error_mgr err;
+    memory_destination destination;
+} encode_state;
+
+/* 0 on success; otherwise the status is in the error manager's result. */
+static int encode_in(encode_state *s, const unsigned char *pixels, unsigned width, unsigned height, int channels, int quality,
+                     int progressive) {
+    if (setjmp(s->err.jump)) {
+        jpeg_destroy_compress(&s->cinfo);
+        return 1;
+    }
+    j_compress_ptr cinfo = &s->cinfo;
+    jpeg_create_compress(cinfo);
+    cinfo->dest = &s->destination.pub;
+    cinfo->image_width = width;
+    cinfo->image_height = height;
+    cinfo->input_components = channels;
+    cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : (channels == 3 ? JCS_RGB : JCS_CMYK);
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, quality, TRUE);
+    if (progressive) jpeg_simple_progression(cinfo);
+    jpeg_start_compress(cinfo, TRUE);
+    size_t row_bytes = (size_t)width * (size_t)channels;
+    while (cinfo->next_scanline < cinfo->image_height) {
+        JSAMPROW rows[1] = {(JSAMPROW)(pixels + (size_t)cinfo->next_scanline * row_bytes)};
+        jpeg_write_scanlines(cinfo, rows, 1);
+    }
+    jpeg_finish_compress(cinfo);
+    jpeg_destroy_compress(cinfo);
+    return 0;
+}
+
+int tangle_jpeg_encode(const unsigned char *pixels, unsigned width, unsigned height, int channels, int quality,
+                       int progressive, unsigned char **out, unsigned long *out_size, char *message) {
+    encode_state s;
     tangle_jpeg_result result;
-    /* volatile: the buffer pointer is read after a longjmp. */
-    unsigned char *volatile buffer = NULL;
-    unsigned long size = 0;
-    install(&err, &result, 0);
+    install(&s.err, &result, 0);
     *out = NULL;
     *out_size = 0;
     if (channels != 1 && channels != 3 && channels != 4) {
         snprintf(message, 200, "%d channels: only 1 (grey), 3 (RGB) or 4 (CMYK) can be encoded", channels);
         return TANGLE_JPEG_BAD_ARGUMENT;
     }
-    cinfo.err = &err.pub;
-    if (setjmp(err.jump)) {
+    memset(&s.destination, 0, sizeof s.destination);
+    s.destination.pub.init_destination = destination_init;
+    s.destination.pub.empty_output_buffer = destination_grow;
+    s.destination.pub.term_destination = destination_term;
+    s.cinfo.err = &s.err.pub;
+    if (encode_in(&s, pixels, width, height, channels, quality, progressive) != 0) {
         memcpy(message, result.message, sizeof result.message);
-        jpeg_destroy_compress(&cinfo);
-        free(buffer);
+        free(s.destination.buffer);
         return result.status;
     }
-    jpeg_create_compress(&cinfo);
-    jpeg_mem_dest(&cinfo, (unsigned char **)&buffer, &size);
-    cinfo.image_width = width;
-    cinfo.image_height = height;
-    cinfo.input_components = channels;
-    cinfo.in_color_space = channels == 1 ? JCS_GRAYSCALE : (channels == 3 ? JCS_RGB : JCS_CMYK);
-    jpeg_set_defaults(&cinfo);
-    jpeg_set_quality(&cinfo, quality, TRUE);
-    if (progressive) jpeg_simple_progression(&cinfo);
-    jpeg_start_compress(&cinfo, TRUE);
-    size_t row_bytes = (size_t)width * (size_t)channels;
-    while (cinfo.next_scanline < cinfo.image_height) {
-        JSAMPROW rows[1] = {(JSAMPROW)(pixels + (size_t)cinfo.next_scanline * row_bytes)};
-        jpeg_write_scanlines(&cinfo, rows, 1);
-    }
-    jpeg_finish_compress(&cinfo);
-    jpeg_destroy_compress(&cinfo);
-    *out = buffer;
-    *out_size = size;
+    *out = s.destination.buffer;
+    *out_size = (unsigned long)(s.destination.capacity - s.destination.pub.free_in_buffer);
     message[0] = 0;
     return TANGLE_JPEG_OK;
 }

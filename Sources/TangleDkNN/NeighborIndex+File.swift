@@ -145,6 +145,11 @@ extension NeighborIndex {
                     borrowing: floats(h.featuresOffset, 0), count: header.count, dimension: h.dimension, owner: file,
                     directNarrow: header.settings.arithmetic == .int8)
             case "int8":
+                guard h.dimension <= QuantizedNeighbors.maxDimension else {
+                    throw IndexFileError(
+                        path: path,
+                        reason: "layer \(h.name) stores \(h.dimension) features in 8 bits: at most \(QuantizedNeighbors.maxDimension) fit the search's 32-bit distances")
+                }
                 let bytes = Int(QuantizedNeighbors.packedBytes(count: header.count, dimension: h.dimension))
                 guard let scale = h.scale, scale > 0, h.featuresOffset >= 0, h.featuresOffset + bytes <= header.totalBytes else {
                     throw IndexFileError(path: path, reason: "layer \(h.name) has no grid step or overruns the file")

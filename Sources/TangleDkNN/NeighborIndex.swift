@@ -183,7 +183,8 @@ public final class NeighborIndex: @unchecked Sendable {
         }
         let layers = (0..<reps.count).map { l -> Layer in
             let search: any NeighborSearch =
-                settings.storage == .int8 && outDims[l] > Settings.narrowestQuantized
+                // 8-bit storage where it pays and its 32-bit distances fit (a wider layer stays float32).
+                settings.storage == .int8 && outDims[l] > Settings.narrowestQuantized && outDims[l] <= QuantizedNeighbors.maxDimension
                 ? QuantizedNeighbors(quantizing: features[l].pointer, count: indices.count, dimension: outDims[l])
                 : NearestNeighbors(
                     borrowing: UnsafePointer(features[l].pointer), count: indices.count, dimension: outDims[l], owner: features[l],

@@ -41,7 +41,11 @@ public struct Projection: Sendable {
     /// with AVX-512 VNNI; a row with a negative value is projected in float32. After L2
     /// normalisation a unit row's 8-bit rounding moves each output by about 10⁻⁴, an order of
     /// magnitude below the index's own 8-bit grid.
+    ///
+    /// An input wider than ``EightBitComponents/maxInputDimension`` (65,792, the longest integer sum
+    /// that fits in 32 bits) stays float32: this returns the projection unchanged.
     public func quantized() -> Projection {
+        guard inputDimension <= EightBitComponents.maxInputDimension else { return self }
         var p = self
         p.eightBit = EightBitComponents(self)
         return p
@@ -211,6 +215,9 @@ public struct Projection: Sendable {
 /// A projection's components in signed 8 bits (one step per output, `max |w| / 127`), packed for
 /// `tangle_qgemm`, with the mean folded into a bias: `(x − mean)·W = x·W − mean·W`.
 public final class EightBitComponents: @unchecked Sendable {
+    /// The widest input it projects: 65,792 features (`TANGLE_QGEMM_MAX_K`; the input is rounded up
+    /// to a multiple of 4, and 65,792 is one), the most whose integer sums fit in 32 bits.
+    public static let maxInputDimension = Int(TANGLE_QGEMM_MAX_K)
     /// Input features rounded up to a multiple of 4.
     let depth: Int
     let inputDimension: Int
@@ -238,7 +245,11 @@ public final class EightBitComponents: @unchecked Sendable {
     /// The float32 components, for rows with a negative value.
     private let components: [Float]
 
+    /// - Precondition: the input is at most ``maxInputDimension`` wide (``Projection/quantized()`` checks).
     init(_ p: Projection) {
+        precondition(
+            p.inputDimension <= Self.maxInputDimension,
+            "8-bit projection of \(p.inputDimension) features: at most \(Self.maxInputDimension) fit its 32-bit sums")
         let d = p.inputDimension, r = p.outputDimension
         inputDimension = d
         outputDimension = r

@@ -16,6 +16,10 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
     /// Room for queries beyond the stored points: the grid covers `headroom` times their largest coordinate.
     public static let headroom: Float = 1.25
 
+    /// The widest points it can search: 32,896 features (`TANGLE_I8_MAX_DIM`), the most whose
+    /// integer distances fit in 32 bits (see `int8_dot.h` for the arithmetic).
+    public static let maxDimension = Int(TANGLE_I8_MAX_DIM)
+
     /// Reference points.
     public let count: Int
     /// Features per point.
@@ -33,6 +37,7 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
     public var storedBytes: Int { packedBytes }
 
     /// Quantizes `count` points of `dimension` features onto a grid fitted to them (or with the given step).
+    /// - Precondition: `dimension` is at most ``maxDimension``.
     public convenience init(quantizing points: UnsafePointer<Float>, count: Int, dimension: Int, scale chosen: Float? = nil) {
         var largest: Float = 0
         for i in 0..<(count * dimension) { largest = max(largest, abs(points[i])) }
@@ -48,7 +53,11 @@ public final class QuantizedNeighbors: NeighborSearch, @unchecked Sendable {
 
     /// Uses points packed by ``init(quantizing:count:dimension:)`` in memory `owner` keeps alive
     /// (for example a memory-mapped index file); nothing is copied.
+    /// - Precondition: `dimension` is at most ``maxDimension`` (both initialisers come here).
     public init(borrowing packed: UnsafePointer<UInt8>, bytes: Int, count: Int, dimension: Int, scale: Float, owner: AnyObject) {
+        precondition(
+            dimension <= Self.maxDimension,
+            "8-bit neighbour search of \(dimension) features: at most \(Self.maxDimension) fit its 32-bit distances; store this layer in float32")
         precondition(bytes == Self.packedBytes(count: count, dimension: dimension), "packed size does not match the shape")
         self.packed = packed
         packedBytes = bytes

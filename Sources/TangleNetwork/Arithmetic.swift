@@ -26,10 +26,12 @@ public enum Arithmetic: String, Codable, Sendable, CaseIterable {
     public static let smallestInt8Patch = 64
 
     /// Whether layer `index` of `network` runs in 8 bits under this arithmetic: a convolution whose
-    /// patch has at least ``smallestInt8Patch`` values and whose input is never negative (it
-    /// follows a ReLU, perhaps through max-pooling; 8-bit activations are unsigned).
+    /// patch has at least ``smallestInt8Patch`` and at most ``QuantizedConvolution/maxPatch``
+    /// values (wider sums could overflow 32 bits) and whose input is never negative (it follows a
+    /// ReLU, perhaps through max-pooling; 8-bit activations are unsigned).
     public func runsInInt8(_ index: Int, of network: Network) -> Bool {
-        guard self == .int8, let conv = network.layers[index] as? Conv2DLayer, conv.patch >= Arithmetic.smallestInt8Patch
+        guard self == .int8, let conv = network.layers[index] as? Conv2DLayer, conv.patch >= Arithmetic.smallestInt8Patch,
+            conv.patch <= QuantizedConvolution.maxPatch
         else { return false }
         var i = index - 1
         while i >= 0 {

@@ -37,8 +37,12 @@ import TangleImage
         #expect(report.unexpected.isEmpty, "\(report.unexpected.prefix(5))")
         #expect(report.valid + report.errors.values.reduce(0, +) == count)
         #expect(Set(report.errors.keys).isSubset(of: Set(ImageError.Kind.allCases.map(\.rawValue))))
-        // Steady growth after warm-up would be a leak.
-        #expect(report.rssAfterBytes - report.rssWarmBytes < 32 << 20, "\(report.summary)")
+        // Steady growth after warm-up would be a leak. Under AddressSanitizer (scripts/sanitize.sh sets
+        // TANGLE_SANITIZER) freed memory waits in its quarantine, so the resident size grows anyway;
+        // LeakSanitizer checks for leaks there instead.
+        if env["TANGLE_SANITIZER"] != "address" {
+            #expect(report.rssAfterBytes - report.rssWarmBytes < 32 << 20, "\(report.summary)")
+        }
         // No single decode of these small seeds may take long.
         #expect(report.slowestSeconds < 2, "\(report.slowestInput)")
     }

@@ -6,6 +6,19 @@
 /// Points per packed block.
 #define TANGLE_I8_BLOCK 16
 
+/// The largest dimension (`dim4 * 4`, padding included) whose distances cannot overflow: 32,896.
+///
+/// The arithmetic is 32-bit. A stored value `u = p + 128` is 0...255 and a query byte `q` is
+/// -128...127, so each product lies in [-32,640, 32,385] and the dot product of `dim` of them in
+/// [-32,640 dim, 32,385 dim] (that alone would allow dim <= 65,792). The distance is then formed as
+/// `bias + norm - 2 * dot` with `bias = |q|^2 + 256 sum(q)` (at most 48,641 per coordinate),
+/// `norm = |p|^2` (at most 16,384): the widest intermediate is `2 * dot`, up to 65,280 dim in
+/// magnitude, which fits when dim <= 2^31 / 65,280 = 32,896.5; `bias + norm` and the distance
+/// itself, `|p - q|^2` (at most 65,025 dim), fit up to 33,025. Hence 32,896. `QuantizedNeighbors`
+/// checks it when it is made (a precondition), the index build stores a wider layer in float32, and
+/// an index file with a wider 8-bit layer is refused.
+#define TANGLE_I8_MAX_DIM 32896
+
 /// Packs `count` points of `dim` signed 8-bit coordinates (row-major) into the blocked layout the
 /// dot kernels read: blocks of 16 points; within a block, groups of 4 coordinates; within a group,
 /// the 16 points' 4 bytes each, stored as unsigned (value + 128). Coordinates past `dim` and points
@@ -19,7 +32,8 @@ int64_t tangle_i8_packed_bytes(int64_t count, int64_t dim);
 /// The dot products and the top-k candidate test in one pass, for `block_count` blocks from
 /// `first_block`: for query `i` and point `j` (a global point index), `d_ij = biases[i] + norms[j] -
 /// 2 * dot_ij`, where `dot_ij` sums the stored unsigned values (value + 128) times the query's signed
-/// bytes (`dim4 * 4` apart, zero-padded); points at or past `valid` are skipped. Integer arithmetic:
+/// bytes (`dim4 * 4` apart, zero-padded); points at or past `valid` are skipped. `dim4 * 4` must be
+/// at most `TANGLE_I8_MAX_DIM` (32,896), or the 32-bit sums can overflow. Integer arithmetic:
 /// every kernel gives the same numbers. Every `j` with `d_ij < limits[i]` is appended to
 /// query `i`'s lists at `out_index + i * ldc + out_count[i]` (and `out_distance`), and `out_count[i]`
 /// grows by how many; the caller sets the counts and leaves room for the new entries plus 16 (a

@@ -18,8 +18,16 @@ public struct QuantizedConvolution: JudgingKernel, @unchecked Sendable {
     /// The bias, copied.
     private let bias: [Float]
 
+    /// The largest patch (`kernel² × channels`) it runs: 65,792 (`TANGLE_QGEMM_MAX_K`), the most
+    /// whose integer sums fit in 32 bits; ``Arithmetic/runsInInt8(_:of:)`` keeps a wider layer in float32.
+    public static let maxPatch = Int(TANGLE_QGEMM_MAX_K)
+
     /// Quantizes `layer`'s kernel from the network's flat `parameters`.
+    /// - Precondition: `layer.patch` is at most ``maxPatch``.
     public init(layer: Conv2DLayer, parameters: UnsafePointer<Float>) {
+        precondition(
+            layer.patch <= Self.maxPatch,
+            "8-bit convolution \(layer.spec.name) with a \(layer.patch)-value patch: at most \(Self.maxPatch) fit its 32-bit sums")
         self.layer = layer
         let patch = layer.patch, filters = layer.filters
         let depth = (patch + 3) / 4 * 4
