@@ -24,8 +24,8 @@ func makeImageFolder() throws -> String {
             try PNG.writeGray(px, width: 28, height: 28, to: "\(dir)/\(i).png")
         }
     }
-    FileManager.default.createFile(atPath: root + "/left/notes.png", contents: Data("not an image".utf8))
-    FileManager.default.createFile(atPath: root + "/top/.hidden.png", contents: Data())
+    _ = FileManager.default.createFile(atPath: root + "/left/notes.png", contents: Data("not an image".utf8))
+    _ = FileManager.default.createFile(atPath: root + "/top/.hidden.png", contents: Data())
     return root
 }
 
