@@ -49,7 +49,7 @@ final class ProcessingArea {
     let owner: String
     /// This daemon's folder, and its descriptor.
     let folder: String
-    let folderFD: Int32
+    private(set) var folderFD: Int32
     private let lockName: String
     private let lockFD: Int32
     private var sequence = 0
@@ -81,8 +81,33 @@ final class ProcessingArea {
         guard folderFD >= 0 else { throw .lock(path: folder, reason: "open: \(WatchError.errnoText())") }
     }
 
-    /// Renames entry `source` of the folder held by `from` into our folder under a fresh sequence number.
+    /// Makes our folder again when it was removed while we ran (its descriptor then names a deleted
+    /// folder, and every claim into it fails with `ENOENT`).
+    /// - Returns: whether a new folder was made.
+    private func remakeFolderIfRemoved() -> Bool {
+        var info = stat()
+        guard fstat(folderFD, &info) == 0, info.st_nlink == 0 else { return false }
+        guard mkdirat(processingFD, owner, 0o755) == 0 || errno == EEXIST else { return false }
+        let fd = openat(processingFD, owner, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        close(folderFD)
+        folderFD = fd
+        return true
+    }
+
+    /// Renames entry `source` of the folder held by `from` into our folder under a fresh sequence
+    /// number (making our folder again first when it was removed).
     private func take(_ source: FileName, in from: Int32, name: FileName) -> ClaimResult {
+        var result = rename(source, in: from, name: name)
+        if case .gone = result, FileMover.exists(source, in: from) {
+            // Not taken by another daemon: our folder is gone, or something else is wrong.
+            if remakeFolderIfRemoved() { result = rename(source, in: from, name: name) }
+            if case .gone = result, FileMover.exists(source, in: from) { result = .failed(ENOENT) }
+        }
+        return result
+    }
+
+    private func rename(_ source: FileName, in from: Int32, name: FileName) -> ClaimResult {
         sequence += 1
         let short = name.prefixed("\(sequence)-")
         if short.bytes.count <= FileName.maximumLength {

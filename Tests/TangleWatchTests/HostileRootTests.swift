@@ -209,3 +209,23 @@ extension WatchIntegrationTests {
         #expect(FileManager.default.fileExists(atPath: "\(root)/source.png"), "the other link is left alone")
     }
 }
+
+extension WatchIntegrationTests {
+    @Test("the daemon's own processing folder removed while it runs is made again; the next file is judged, not stranded")
+    func removedClaimFolderIsMadeAgain() throws {
+        let root = WatchFixtures.temporaryRoot("claimdir")
+        defer { WatchFixtures.remove(root) }
+        let daemon = try WatchDaemon(root: root)
+        #expect(daemon.waitReady(), "\(daemon.stderr)")
+        let fm = FileManager.default
+        let owner = try #require(try fm.contentsOfDirectory(atPath: "\(root)/processing").first { !$0.hasSuffix(".lock") })
+        try fm.removeItem(atPath: "\(root)/processing/\(owner)")
+        try WatchFixtures.drop(try WatchFixtures.png(seed: 8), name: "after.png", root: root)
+        #expect(waitUntil(timeout: 8) { WatchFixtures.records(root).count == 1 }, "\(daemon.stderr)")
+        #expect(try fm.contentsOfDirectory(atPath: "\(root)/inbox").isEmpty, "stranded in the inbox")
+        let record = try #require(WatchFixtures.records(root).first)
+        #expect(record.verdict != .rejected, "\(record.reason)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitExit() == 0)
+    }
+}
