@@ -81,16 +81,17 @@ AMX static void candidates_amx32(
                     src[r] = tail[r];
                 }
             }
+            /* Each product starts as soon as its two tiles are in: loads and products interleaved. */
             _tile_loadd(4, qpad + s * 64, qstride);
-            _tile_loadd(5, qpad + 16 * qstride + s * 64, qstride);
             _tile_loadd(6, src[0], 64);
             _tile_dpbsud(0, 4, 6);
-            _tile_dpbsud(1, 5, 6);
             if (pair) {
                 _tile_loadd(7, src[1], 64);
                 _tile_dpbsud(2, 4, 7);
-                _tile_dpbsud(3, 5, 7);
             }
+            _tile_loadd(5, qpad + 16 * qstride + s * 64, qstride);
+            _tile_dpbsud(1, 5, 6);
+            if (pair) _tile_dpbsud(3, 5, 7);
         }
         _tile_stored(0, dots[0], 64);
         _tile_stored(1, dots[1], 64);
