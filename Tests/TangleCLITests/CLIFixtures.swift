@@ -47,4 +47,10 @@ enum CLIFixtures {
 
     /// Lines of `text` that are not empty.
     static func lines(_ text: String) -> [Substring] { text.split(separator: "\n") }
+
+    /// The JSON records `classify` printed, by input name.
+    static func recordsByName(_ stdout: String) throws -> [String: [String: Any]] {
+        let records = try lines(stdout).map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        return Dictionary(uniqueKeysWithValues: records.map { (($0["input"] as! [String: Any])["name"] as! String, $0) })
+    }
 }

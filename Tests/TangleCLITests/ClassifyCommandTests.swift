@@ -42,9 +42,8 @@ struct ClassifyCommandTests {
         let r = try TangleBinary.run(
             ["classify", folder, "--model", CLIFixtures.shippedModel, "--max-pixels", "1000"] + CLIFixtures.cacheArguments, timeout: 300)
         #expect(r.status == 0, "\(r.stderr)")
-        let records = try CLIFixtures.lines(r.stdout).map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-        #expect(records.count == 2)
-        let byName = Dictionary(uniqueKeysWithValues: records.map { (($0["input"] as! [String: Any])["name"] as! String, $0) })
+        let byName = try CLIFixtures.recordsByName(r.stdout)
+        #expect(byName.count == 2)
         #expect(byName["a.png"]?["verdict"] as? String != "rejected")
         #expect(byName["b.png"]?["verdict"] as? String == "rejected")
         #expect((byName["b.png"]?["reason"] as? String)?.contains("--max-pixels") == true, "\(String(describing: byName["b.png"]))")
