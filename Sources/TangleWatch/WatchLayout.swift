@@ -36,14 +36,4 @@ public struct WatchLayout: Sendable, Equatable {
         let rotated = names.filter { $0.hasPrefix("verdicts-") && $0.hasSuffix(".jsonl") }.sorted()
         return rotated.map(path) + (FileManager.default.fileExists(atPath: log) ? [log] : [])
     }
-
-    /// Creates the root and its folders when missing.
-    /// - Throws: ``WatchError/cannotCreate(path:reason:)``.
-    public func create() throws {
-        for p in [root, inbox, processing] + Verdict.allCases.map(destination) {
-            do { try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true) } catch {
-                throw WatchError.cannotCreate(path: p, reason: "\(error.localizedDescription)")
-            }
-        }
-    }
 }
