@@ -90,7 +90,19 @@ extension Watcher {
         }
         // Flag-only daemons on one root: one at a time from here to the log write, skipping what the
         // others judged meanwhile.
-        let locked = options.flagOnly && flagMutex >= 0 && flock(flagMutex, LOCK_EX) == 0
+        var locked = false
+        if options.flagOnly && flagMutex >= 0 {
+            // Polled, not blocking, so a daemon waiting here still stops at SIGTERM (its files stay in the inbox).
+            while true {
+                if flock(flagMutex, LOCK_EX | LOCK_NB) == 0 {
+                    locked = true
+                    break
+                }
+                guard errno == EWOULDBLOCK || errno == EINTR else { break }  // no lock to be had: judge unlocked
+                if stop.isSet { return }
+                usleep(5_000)
+            }
+        }
         defer { if locked { flock(flagMutex, LOCK_UN) } }
         if options.flagOnly {
             if locked { seen.refresh(root) }

@@ -229,3 +229,24 @@ extension WatchIntegrationTests {
         #expect(daemon.waitExit() == 0)
     }
 }
+
+extension WatchIntegrationTests {
+    @Test("a flag-only daemon waiting for another's round still stops at SIGTERM, judging nothing twice")
+    func flagOnlyWaitStopsAtSIGTERM() throws {
+        let root = WatchFixtures.temporaryRoot("flagwait")
+        defer { WatchFixtures.remove(root) }
+        let daemon = try WatchDaemon(root: root, extra: ["--flag-only"])
+        #expect(daemon.waitReady(), "\(daemon.stderr)")
+        // Another daemon's round in progress: the lock is held.
+        let fd = open("\(root)/processing/flag-only.mutex", O_RDWR)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        #expect(flock(fd, LOCK_EX | LOCK_NB) == 0)
+        try WatchFixtures.drop(try WatchFixtures.png(seed: 11), name: "waiting.png", root: root)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(WatchFixtures.records(root).isEmpty, "judged without the lock")
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitExit(timeout: 5) == 0, "\(daemon.stderr)")
+        #expect(FileManager.default.fileExists(atPath: "\(root)/inbox/waiting.png"))
+    }
+}
