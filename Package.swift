@@ -111,7 +111,7 @@ let package = Package(
             name: "TangleWatch",
             dependencies: [
                 "TangleJudge", "TangleVerdict", "TangleEvaluation", "TangleImage", "TangleData", "TangleAttacks", "TangleNetwork",
-                "TangleTensor",
+                "TangleTensor", "TangleFiles",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -31,11 +31,14 @@ public final class VerdictLogFollower {
 
     @discardableResult
     private func reopen() -> Bool {
-        let f = open(path, O_RDONLY | O_CLOEXEC)
+        let f = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)  // never through a link, never blocking on a FIFO
         guard f >= 0 else { return false }
-        if fd >= 0 { close(fd) }
         var info = stat()
-        fstat(f, &info)
+        guard fstat(f, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(f)
+            return false
+        }
+        if fd >= 0 { close(fd) }
         fd = f
         inode = UInt(info.st_ino)
         pending = []

@@ -1,4 +1,5 @@
 import Foundation
+import TangleFiles
 import TangleVerdict
 
 /// What `tangle status` shows about a watched root: counts per verdict from the logs, files waiting,
@@ -51,7 +52,8 @@ public struct WatchStatus: Sendable {
         let parse = ISO8601DateFormatter()
         parse.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         for file in layout.logFiles() {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            // Never through a link: a log that is not a regular file of the root is not read.
+            guard let data = try? RegularFile.read(file, maxBytes: Int.max, followSymlinks: false) else { continue }
             for raw in data.split(separator: UInt8(ascii: "\n")) where !raw.isEmpty {
                 guard let line = try? decoder.decode(Line.self, from: Data(raw)) else {
                     damagedLines += 1

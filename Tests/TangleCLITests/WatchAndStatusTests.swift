@@ -82,4 +82,22 @@ struct WatchAndStatusTests {
         r = try TangleBinary.run(["status", "--root", root])
         #expect(r.stdout.contains("held by 1 running daemon"), "\(r.stdout)")
     }
+
+    /// `status` reads the root's own logs only: a `verdicts.jsonl` that is a link to a file outside is not read.
+    @Test func statusDoesNotReadALogThroughALink() throws {
+        let root = try TemporaryFolder.make("status-link")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for f in ["inbox", "processing", "in-distribution", "outlier", "adversarial", "rejected"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/\(f)", withIntermediateDirectories: true)
+        }
+        let record = #"{"time":"2026-12-01T10:00:00.000Z","verdict":"outlier","reason":"far","input":{"name":"x.png"}}"#
+        try CLIFixtures.write(Array((record + "\n").utf8), to: "\(root)/outside.jsonl")
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/verdicts.jsonl", withDestinationPath: "\(root)/outside.jsonl")
+        let r = try TangleBinary.run(["status", "--root", root, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let s = try decoder.decode(StatusJSON.self, from: Data(r.stdout.utf8))
+        #expect(s.total == 0, "the record behind the link was read")
+    }
 }
