@@ -24,6 +24,14 @@ extension Watcher {
         var claimError: Int32?
     }
 
+    /// The record's input part of a prepared or rejected file.
+    static func input(of slot: Result<Judge.Prepared, Judge.Rejection>) -> VerdictRecord.Input {
+        switch slot {
+        case .success(let p): p.input
+        case .failure(let r): r.input
+        }
+    }
+
     /// The path of an item where it is now, for records and messages.
     func currentPath(_ item: Item) -> String {
         if item.claim != nil, let area { return (area.folder as NSString).appendingPathComponent(item.entry.text) }
@@ -73,12 +81,7 @@ extension Watcher {
             } else {
                 slot = item.entry.withCString { judge.prepare(entry: $0, in: item.folder, name: item.name.text, path: path) }
             }
-            let input =
-                switch slot {
-                case .success(let p): p.input
-                case .failure(let r): r.input
-                }
-            let known = seen.contains(name: item.name, sha256: input.sha256)
+            let known = seen.contains(name: item.name, sha256: Self.input(of: slot).sha256)
             if item.recovered, known, let stamp = FileStamp.of(item.entry, in: item.folder), stamp.links >= 2 {
                 // Linked to its destination after its record was written: only the processing link is left.
                 _ = item.entry.withCString { unlinkat(item.folder, $0, 0) }
@@ -106,9 +109,9 @@ extension Watcher {
         defer { if locked { flock(flagMutex, LOCK_UN) } }
         if options.flagOnly {
             if locked { seen.refresh(root) }
+            // Judged or rejected by another daemon (or before a restart): not again.
             kept.removeAll { item, slot in
-                let sha = (try? slot.get().input.sha256) ?? ""
-                guard case .success = slot, seen.contains(name: item.name, sha256: sha) else { return false }
+                guard seen.contains(name: item.name, sha256: Self.input(of: slot).sha256) else { return false }
                 tracker.markJudged(item.name, stamp: item.stamp)
                 return true
             }

@@ -50,15 +50,20 @@ struct WatchAndStatusTests {
         var held: Bool
     }
 
-    /// A root with one record and one waiting file; a live lock in processing/ counts as a daemon holding the root.
-    @Test func statusJSONSaysWhetherADaemonHoldsTheRoot() throws {
-        let root = try TemporaryFolder.make("status-root")
-        defer { try? FileManager.default.removeItem(atPath: root) }
+    /// The folders of a watched root, and one `outlier` record in the log file `logName` of the root.
+    func makeRoot(_ root: String, logName: String) throws {
         for f in ["inbox", "processing", "in-distribution", "outlier", "adversarial", "rejected"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(f)", withIntermediateDirectories: true)
         }
         let record = #"{"time":"2026-12-01T10:00:00.000Z","verdict":"outlier","reason":"far","input":{"name":"x.png"}}"#
-        try CLIFixtures.write(Array((record + "\n").utf8), to: "\(root)/verdicts.jsonl")
+        try CLIFixtures.write(Array((record + "\n").utf8), to: "\(root)/\(logName)")
+    }
+
+    /// A root with one record and one waiting file; a live lock in processing/ counts as a daemon holding the root.
+    @Test func statusJSONSaysWhetherADaemonHoldsTheRoot() throws {
+        let root = try TemporaryFolder.make("status-root")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try makeRoot(root, logName: "verdicts.jsonl")
         try CLIFixtures.write([0], to: "\(root)/inbox/waiting.png")
         // A dead owner's lock (nobody holds it) does not count.
         try CLIFixtures.write([], to: "\(root)/processing/1-dead.lock")
@@ -87,11 +92,7 @@ struct WatchAndStatusTests {
     @Test func statusDoesNotReadALogThroughALink() throws {
         let root = try TemporaryFolder.make("status-link")
         defer { try? FileManager.default.removeItem(atPath: root) }
-        for f in ["inbox", "processing", "in-distribution", "outlier", "adversarial", "rejected"] {
-            try FileManager.default.createDirectory(atPath: "\(root)/\(f)", withIntermediateDirectories: true)
-        }
-        let record = #"{"time":"2026-12-01T10:00:00.000Z","verdict":"outlier","reason":"far","input":{"name":"x.png"}}"#
-        try CLIFixtures.write(Array((record + "\n").utf8), to: "\(root)/outside.jsonl")
+        try makeRoot(root, logName: "outside.jsonl")
         try FileManager.default.createSymbolicLink(atPath: "\(root)/verdicts.jsonl", withDestinationPath: "\(root)/outside.jsonl")
         let r = try TangleBinary.run(["status", "--root", root, "--json"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -180,7 +180,8 @@ extension WatchIntegrationTests {
         let second = try WatchDaemon(root: root, extra: ["--flag-only", "--batch", "8"])
         #expect(second.waitReady(), "\(second.stderr)")
         let count = 60
-        for i in 0..<count { try WatchFixtures.drop(try WatchFixtures.png(seed: 100 + i), name: "f\(i).png", root: root) }
+        for i in 0..<count - 1 { try WatchFixtures.drop(try WatchFixtures.png(seed: 100 + i), name: "f\(i).png", root: root) }
+        try WatchFixtures.drop(Array("not an image".utf8), name: "broken.png", root: root)  // rejected once, too
         #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count >= count }, "\(first.stderr)")
         Thread.sleep(forTimeInterval: 3)  // time for a second judgement to show
         for d in [first, second] {
@@ -190,6 +191,7 @@ extension WatchIntegrationTests {
         let records = WatchFixtures.records(root)
         #expect(records.count == count, "\(records.count) records for \(count) files")
         #expect(Set(records.map(\.input.name)).count == count)
+        #expect(records.filter { $0.verdict == .rejected }.map(\.input.name) == ["broken.png"])
         #expect(names(in: "\(root)/inbox").count == count, "flag-only never moves a file")
     }
 
