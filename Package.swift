@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 // Tangle: an out-of-distribution detection appliance.
 // Swift 6 language mode (strict concurrency) for every target.
 import PackageDescription
@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The daemon's HTTP surface; its optional swift-configuration support is not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Native libraries (Debian -dev packages; scripts/setup.sh installs them).
@@ -116,12 +119,24 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // The daemon's HTTP surface: health and readiness, metrics, judging one posted image, the records and images, the page.
+        .target(
+            name: "TangleHTTPServer",
+            dependencies: [
+                "TangleWatch", "TangleVerdict", "TangleDigest", "TangleFiles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // A small blocking HTTP/1.1 client (keep-alive, deadlines) for `tangle bench http` and the tests.
+        .target(name: "TangleHTTPClient"),
         // `tangle bench watch`: a real daemon as a child process, a burst of files, single-file latency, memory.
         .target(
             name: "TangleWatchBench",
             dependencies: [
                 "TangleWatch", "TangleVerdict", "TangleEvaluation", "TangleModelStore", "TangleData", "TangleImage", "TangleAttacks",
-                "TangleNetwork", "TangleTensor", "TangleBLASCore",
+                "TangleNetwork", "TangleTensor", "TangleBLASCore", "TangleHTTPClient",
             ]),
         // The command line.
         .executableTarget(
@@ -129,7 +144,7 @@ let package = Package(
             dependencies: [
                 "TangleTraining", "TangleBench", "TangleModelStore", "TangleData", "TangleReport", "TangleEntanglement",
                 "TangleSeparation", "TangleEvaluation", "TangleVerdict", "TangleJudge", "TangleDataSource", "TangleImageFolder", "TangleDkNN",
-                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "TangleTensor", "TangleBLASCore", "TangleFiles", "CBLAS", "CJPEG", "CPNG",
+                "TangleAttacks", "TangleImage", "TangleWatch", "TangleWatchBench", "TangleHTTPServer", "TangleTensor", "TangleBLASCore", "TangleFiles", "CBLAS", "CJPEG", "CPNG",
                 "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -161,7 +176,9 @@ let package = Package(
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),
-        .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage", "TangleData", "TangleTesting"]),
+        .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage", "TangleData", "TangleTesting", "TangleHTTPClient"]),
+        .testTarget(name: "TangleHTTPServerTests", dependencies: ["TangleHTTPServer", "TangleWatch", "TangleVerdict"]),
+        .testTarget(name: "TangleHTTPClientTests", dependencies: ["TangleHTTPClient"]),
         .testTarget(
             name: "TangleTrainingTests",
             dependencies: ["TangleTraining", "TangleNetwork", "TangleData", "TangleModelStore"]),

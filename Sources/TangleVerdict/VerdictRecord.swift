@@ -29,13 +29,17 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
     public var latencyMs: Double
     /// Set when a crash made this record repeat an earlier one for the same input.
     public var replayed: Bool?
+    /// Where the input came from when it was not a file: `http` for an image posted to the daemon's
+    /// server (absent for files).
+    public var source: String?
 
     /// The input file.
     public struct Input: Codable, Sendable, Equatable {
         /// The file name.
         public var name: String
-        /// Its path (for the daemon: the final destination).
-        public var path: String
+        /// Its path (for the daemon: the final destination); null for an image posted over HTTP, which
+        /// is never a file.
+        public var path: String?
         /// Its size.
         public var bytes: Int
         /// The SHA-256 of its content.
@@ -54,8 +58,27 @@ public struct VerdictRecord: Codable, Sendable, Equatable {
         /// The path's exact bytes in base64, present when they are not valid UTF-8.
         public var pathBase64: String?
 
+        enum CodingKeys: String, CodingKey {
+            case name, path, bytes, sha256, format, width, height, inverted, nameBase64, pathBase64
+        }
+
+        /// Encodes every key, `path` as null when there is none (absent keys stay absent otherwise).
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(path, forKey: .path)
+            try c.encode(bytes, forKey: .bytes)
+            try c.encode(sha256, forKey: .sha256)
+            try c.encode(format, forKey: .format)
+            try c.encode(width, forKey: .width)
+            try c.encode(height, forKey: .height)
+            try c.encodeIfPresent(inverted, forKey: .inverted)
+            try c.encodeIfPresent(nameBase64, forKey: .nameBase64)
+            try c.encodeIfPresent(pathBase64, forKey: .pathBase64)
+        }
+
         /// Creates an input record.
-        public init(name: String, path: String, bytes: Int, sha256: String, format: String, width: Int, height: Int, inverted: Bool? = nil) {
+        public init(name: String, path: String?, bytes: Int, sha256: String, format: String, width: Int, height: Int, inverted: Bool? = nil) {
             self.name = name
             self.path = path
             self.bytes = bytes

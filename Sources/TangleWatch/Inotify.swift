@@ -43,11 +43,12 @@ final class Inotify {
 
     deinit { close(fd) }
 
-    /// Waits up to `timeoutMs` for events and returns those queued (none on a timeout).
-    func next(timeoutMs: Int32) -> [Event] {
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&pfd, 1, timeoutMs)
-        guard ready > 0 else { return [] }
+    /// Waits up to `timeoutMs` for events and returns those queued (none on a timeout); returns early,
+    /// with no events, when `wake` (a pipe's read end, or -1) becomes readable.
+    func next(timeoutMs: Int32, wake: Int32 = -1) -> [Event] {
+        var pfds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        let ready = poll(&pfds, wake >= 0 ? 2 : 1, timeoutMs)
+        guard ready > 0, pfds[0].revents != 0 else { return [] }
         var events: [Event] = []
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }

@@ -16,9 +16,9 @@ import TangleVerdict
 /// more is moved; a removed verdict folder is created again.
 final class RootFolders {
     /// The folders of a root, by name.
-    static let inbox = "inbox"
+    static let inbox = WatchLayout.inboxName
     static let processing = "processing"
-    static let log = "verdicts.jsonl"
+    static let log = WatchLayout.logName
     static var folderNames: [String] { [inbox, processing] + Verdict.allCases.map(\.rawValue) }
 
     private struct Held {

@@ -22,6 +22,8 @@ struct SeenInputs {
             }
         }
         var input: Input
+        /// `http` for an image posted to the server: not an inbox file.
+        var source: String?
     }
 
     private(set) var keys: Set<Key> = []
@@ -65,7 +67,7 @@ struct SeenInputs {
         guard let end = bytes.lastIndex(of: UInt8(ascii: "\n")) else { return 0 }
         let decoder = JSONDecoder()
         for line in bytes[...end].split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            guard let l = try? decoder.decode(Line.self, from: Data(line)) else { continue }
+            guard let l = try? decoder.decode(Line.self, from: Data(line)), l.source == nil else { continue }
             let name = l.input.nameBase64.flatMap { Data(base64Encoded: $0) }.map { [UInt8]($0) } ?? Array(l.input.name.utf8)
             keys.insert(Key(name: name, sha256: l.input.sha256))
         }

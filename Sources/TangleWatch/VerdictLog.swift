@@ -75,6 +75,10 @@ final class VerdictLog {
         try openCurrent()
     }
 
+    /// Opens the log for appending (creating it), to know at start that it is writable.
+    /// - Throws: ``AppendError`` as ``append(_:)`` would.
+    func probe() throws(AppendError) { try openCurrent() }
+
     /// Appends `bytes` with one write and makes it durable.
     /// - Throws: ``AppendError/diskFull`` (the log is cut back to its previous size), or another failure.
     func append(_ bytes: [UInt8]) throws(AppendError) {

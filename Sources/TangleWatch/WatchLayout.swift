@@ -14,6 +14,11 @@ public struct WatchLayout: Sendable, Equatable {
     /// The root folder.
     public let root: String
 
+    /// The inbox's name in the root.
+    public static let inboxName = "inbox"
+    /// The current log's name in the root.
+    public static let logName = "verdicts.jsonl"
+
     /// A layout under `root`.
     public init(root: String) { self.root = root }
 

@@ -38,9 +38,8 @@ extension Watcher {
         return (layout.inbox as NSString).appendingPathComponent(item.entry.text)
     }
 
-    /// Takes at most `batch` files: recovered ones first, then ready inbox files, claimed by rename.
-    func nextBatch() -> [Item] {
-        let limit = max(1, options.batch)
+    /// Takes at most `limit` files: recovered ones first, then ready inbox files, claimed by rename.
+    func nextBatch(limit: Int) -> [Item] {
         var items: [Item] = []
         let fromBacklog = min(limit, backlog.count)
         if let area {
@@ -68,9 +67,16 @@ extension Watcher {
         return items
     }
 
-    /// Judges a round's files, logs their records (one write, fsync), then moves them.
+    /// Judges a round's files and posted images, logs their records (one write, fsync), then moves the
+    /// files and answers the posts.
     /// - Throws: ``WatchError/rootChanged(path:found:)`` when the log or a verdict folder became a link.
-    func process(_ items: [Item]) throws {
+    func process(_ items: [Item], uploads: [JudgingQueue.Upload] = []) throws {
+        // Every post gets exactly one answer: its record once the log holds it, else `stopped`.
+        var answered = Set<Int>()
+        defer { for (i, u) in uploads.enumerated() where !answered.contains(i) { u.reply.resume(returning: .stopped) } }
+        let posted = uploads.map { u in
+            judge.prepare(bytes: u.bytes, name: u.name, path: "", started: u.started)
+        }
         var kept: [(item: Item, slot: Result<Judge.Prepared, Judge.Rejection>)] = []
         for item in items {
             let path = currentPath(item)
@@ -116,7 +122,7 @@ extension Watcher {
                 return true
             }
         }
-        var scored = judge.judge(kept.compactMap { try? $0.slot.get() }).makeIterator()
+        var scored = judge.judge(kept.compactMap { try? $0.slot.get() } + posted.compactMap { try? $0.get() }).makeIterator()
         var reserved: [Int32: Set<FileName>] = [:]
         var records: [(item: Item, record: VerdictRecord, destination: FileName, line: String)] = []
         for (item, slot) in kept {
@@ -153,21 +159,38 @@ extension Watcher {
             }
             records.append((item, record, destination, line))
         }
-        guard !records.isEmpty else { return }
+        var replies: [(index: Int, record: VerdictRecord, line: String)] = []
+        for (index, slot) in posted.enumerated() {
+            var record =
+                switch slot {
+                case .success: scored.next()!
+                case .failure(let rejection): judge.record(rejection)
+                }
+            record.input.path = nil
+            record.source = "http"
+            guard let line = try? record.jsonLine() else { continue }
+            replies.append((index, record, line))
+        }
+        guard !records.isEmpty || !replies.isEmpty else { return }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(records.reduce(0) { $0 + $1.line.utf8.count + 1 })
-        for r in records {
-            bytes += r.line.utf8
+        bytes.reserveCapacity(records.reduce(0) { $0 + $1.line.utf8.count + 1 } + replies.reduce(0) { $0 + $1.line.utf8.count + 1 })
+        for line in records.map(\.line) + replies.map(\.line) {
+            bytes += line.utf8
             bytes.append(UInt8(ascii: "\n"))
         }
         guard try append(bytes) else { return }
+        for (index, record, line) in replies {
+            metrics?.record(record)
+            answered.insert(index)
+            uploads[index].reply.resume(returning: .judged(record, line: line))
+        }
         for (item, record, destination, _) in records {
             metrics?.record(record)
             seen.insert(name: item.name, sha256: record.input.sha256)
             if options.flagOnly {
                 tracker.markJudged(item.name, stamp: item.stamp)
             } else if item.claimError == nil {
-                try move(item, to: record.verdict, as: destination, recorded: record.input.path)
+                try move(item, to: record.verdict, as: destination, recorded: record.input.path ?? "")
             }
             var metadata: Logger.Metadata = ["name": "\(item.name)", "verdict": "\(record.verdict.rawValue)", "reason": "\(record.reason)"]
             if record.replayed == true { metadata["replayed"] = "true" }
@@ -210,13 +233,17 @@ extension Watcher {
         while true {
             do {
                 try log.append(bytes)
-                if paused { logger.notice("the verdict log is writable again: judging resumed") }
+                if paused {
+                    logger.notice("the verdict log is writable again: judging resumed")
+                    readiness?.ready()
+                }
                 return true
             } catch {
                 if case .failed(let e) = error, case .rootChanged = e { throw e }
                 if !paused {
                     metrics?.error()
                     paused = true
+                    readiness?.notReady("judging is paused: the verdict log \(layout.log) cannot be written (\(error)); it is retried every 2 s")
                     switch error {
                     case .diskFull: logger.error("disk full: judging paused", metadata: ["log": "\(layout.log)", "retry": "every 2 s"])
                     case .failed(let e): logger.error("\(e): judging paused", metadata: ["retry": "every 2 s"])

@@ -49,6 +49,10 @@ public final class Watcher: @unchecked Sendable {
     var backlog: [ProcessingArea.Claimed] = []
     /// Prometheus metrics, when served.
     public var metrics: WatchMetrics?
+    /// Images posted over HTTP, judged in the same rounds as the inbox's files (nil: no server).
+    public var queue: JudgingQueue?
+    /// Told when the root and its log are ready, when judging pauses and when the worker stops.
+    public var readiness: Readiness?
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
 
@@ -84,8 +88,20 @@ public final class Watcher: @unchecked Sendable {
         let root = try RootFolders(layout: layout)
         self.root = root
         log = VerdictLog(rootFD: root.rootFD, root: layout.root, maxBytes: options.maxLogBytes)
+        readiness?.notReady("opening the root \(layout.root)")
+        defer {
+            readiness?.notReady("stopping")
+            queue?.stop()
+        }
         tracker.inbox = root.fd(RootFolders.inbox)
         let firstStart = root.logNames().isEmpty
+        // The log must be writable before the daemon says it is ready.
+        do { try log.probe() } catch {
+            switch error {
+            case .failed(let e): throw e
+            case .diskFull: throw WatchError.log(path: layout.log, reason: "the disk is full")
+            }
+        }
         seen.load(root)
         if options.flagOnly {
             flagMutex = openat(root.fd(RootFolders.processing), "flag-only.mutex", O_CREAT | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0o644)
@@ -107,11 +123,12 @@ public final class Watcher: @unchecked Sendable {
         let inotify = try Inotify(folderFD: root.fd(RootFolders.inbox), path: layout.inbox)
         recover()
         tracker.scanned(listInbox(), now: now)
+        readiness?.ready()
         logger.info("watching \(layout.inbox)", metadata: ["waiting": "\(tracker.count + backlog.count)"])
         var lastScan = now
         while !stop.isSet {
             let busy = tracker.hasWaiting || !backlog.isEmpty
-            let events = inotify.next(timeoutMs: busy ? 50 : 250)
+            let events = inotify.next(timeoutMs: busy ? 50 : 250, wake: queue?.wakeFD ?? -1)
             var overflow = false
             let t = now
             for e in events {
@@ -127,8 +144,10 @@ public final class Watcher: @unchecked Sendable {
                 lastScan = t
             }
             metrics?.setWaiting(tracker.count + backlog.count)
-            let batch = nextBatch()
-            if !batch.isEmpty { try process(batch) }
+            // Posted images take at most half a round while files wait, so neither starves the other.
+            let uploads = queue?.take(tracker.hasWaiting || !backlog.isEmpty ? max(1, options.batch / 2) : options.batch) ?? []
+            let batch = nextBatch(limit: max(1, options.batch - uploads.count))
+            if !batch.isEmpty || !uploads.isEmpty { try process(batch, uploads: uploads) }
         }
         logger.info("stopped", metadata: ["root": "\(layout.root)"])
     }
