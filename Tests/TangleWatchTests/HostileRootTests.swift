@@ -166,7 +166,7 @@ extension WatchIntegrationTests {
         #expect(daemon.waitExit() == 0)
         let record = try #require(WatchFixtures.records(root).first)
         #expect(record.input.name == long)
-        #expect(fm.fileExists(atPath: record.input.path))
+        #expect(fm.fileExists(atPath: record.input.path ?? ""))
         #expect(!fm.fileExists(atPath: dead), "the dead daemon's folder is removed")
         #expect(names(in: "\(root)/processing").isEmpty, "no claim or name file is left: \(names(in: "\(root)/processing").map { String(decoding: $0, as: UTF8.self) })")
     }

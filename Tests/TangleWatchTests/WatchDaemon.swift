@@ -35,15 +35,15 @@ final class WatchDaemon {
     let stderrPath: String
 
     /// Starts `tangle watch` on `root` (not waiting for it to be ready).
-    init(root: String, extra: [String] = [], model: String? = nil) throws {
+    init(root: String, extra: [String] = [], model: String? = nil, seed: Bool = false, cache: String? = nil) throws {
         self.root = root
         stderrPath = root + "-daemon-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary!)
         process.currentDirectoryURL = URL(fileURLWithPath: Self.packageRoot)
         process.arguments =
-            ["watch", "--root", root, "--model", model ?? "\(Self.packageRoot)/models/fashion-mnist", "--no-seed", "--settle-ms", "300"]
-            + Self.cacheArguments + extra
+            ["watch", "--root", root, "--model", model ?? "\(Self.packageRoot)/models/fashion-mnist", "--settle-ms", "300"] + (seed ? [] : ["--no-seed"])
+            + (cache.map { ["--cache", $0] } ?? Self.cacheArguments) + extra
         process.standardError = FileHandle(forWritingAtPath: stderrPath)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -55,6 +55,21 @@ final class WatchDaemon {
     /// Waits until the daemon says it is watching (the first start may build the index: ~30 s).
     func waitReady(timeout: Double = 120) -> Bool {
         waitUntil(timeout: timeout) { self.stderr.contains("watching ") || !self.process.isRunning } && process.isRunning
+    }
+
+    /// The port of its HTTP server, from the `serving http` line of its log (nil when it has not
+    /// said within `timeout` seconds, or exited).
+    func httpPort(timeout: Double = 30) -> Int? {
+        var port: Int?
+        _ = waitUntil(timeout: timeout) {
+            if let r = self.stderr.range(of: #"serving http .*url=http://[^ ]*:[0-9]+/"#, options: .regularExpression) {
+                let url = self.stderr[r]
+                port = Int(url.split(separator: ":").last!.dropLast())
+                return true
+            }
+            return !self.process.isRunning
+        }
+        return port
     }
 
     /// Sends a signal.

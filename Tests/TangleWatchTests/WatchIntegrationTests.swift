@@ -137,13 +137,14 @@ struct WatchIntegrationTests {
         daemon.signal(SIGTERM)
         #expect(daemon.waitExit() == 0)
         let first = try #require(WatchFixtures.records(root).first)
+        let firstPath = try #require(first.input.path)
         // A dead daemon (its lock file exists, nobody holds it) that had moved x.png (still linked in
         // its folder) and held a copy of the same content (record written, not yet moved).
         let dead = "\(root)/processing/1-deadbeef"
         try FileManager.default.createDirectory(atPath: dead, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: dead + ".lock", contents: nil)
-        #expect(link(first.input.path, "\(dead)/1-x.png") == 0)
-        try FileManager.default.copyItem(atPath: first.input.path, toPath: "\(dead)/2-x.png")
+        #expect(link(firstPath, "\(dead)/1-x.png") == 0)
+        try FileManager.default.copyItem(atPath: firstPath, toPath: "\(dead)/2-x.png")
         daemon = try WatchDaemon(root: root)
         #expect(daemon.waitReady(), "\(daemon.stderr)")
         #expect(waitUntil(timeout: 20) { WatchFixtures.records(root).count == 2 && WatchFixtures.processing(root).isEmpty })
@@ -151,10 +152,10 @@ struct WatchIntegrationTests {
         #expect(records.count == 2)
         #expect(records.last?.replayed == true)
         #expect(records.last?.input.sha256 == first.input.sha256)
-        let folder = (first.input.path as NSString).deletingLastPathComponent
+        let folder = (firstPath as NSString).deletingLastPathComponent
         #expect(records.last?.input.path == "\(folder)/x-1.png")
         var info = stat()
-        #expect(lstat(first.input.path, &info) == 0 && info.st_nlink == 1)
+        #expect(lstat(firstPath, &info) == 0 && info.st_nlink == 1)
         #expect(FileManager.default.fileExists(atPath: "\(folder)/x-1.png"))
         #expect(!FileManager.default.fileExists(atPath: dead) && !FileManager.default.fileExists(atPath: dead + ".lock"))
         daemon.signal(SIGTERM)
