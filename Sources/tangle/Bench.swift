@@ -7,7 +7,7 @@ import TangleTensor
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure Tangle's speed (run a release build).", subcommands: [BenchTrain.self, BenchLayers.self, BenchVerdict.self, BenchWatch.self])
+        abstract: "Measure Tangle's speed (run a release build).", subcommands: [BenchTrain.self, BenchLayers.self, BenchVerdict.self, BenchWatch.self, BenchHTTP.self])
 }
 
 struct BenchTrain: ParsableCommand {
