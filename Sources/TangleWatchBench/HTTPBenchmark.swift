@@ -100,7 +100,7 @@ public struct HTTPBenchmark {
         let start = Monotonic.seconds()
         for _ in 0..<clients {
             group.enter()
-            Thread { [png] in
+            Thread { [png, perClient] in
                 defer { group.leave() }
                 do {
                     let c = try HTTPConnection(port: port, timeout: 60)
