@@ -128,7 +128,9 @@ public final class Watcher: @unchecked Sendable {
         var lastScan = now
         while !stop.isSet {
             let busy = tracker.hasWaiting || !backlog.isEmpty
-            let events = inotify.next(timeoutMs: busy ? 50 : 250, wake: queue?.wakeFD ?? -1)
+            // Posted images still waiting (a round takes at most half a batch of them): no wait at all.
+            let posted = (queue?.count ?? 0) > 0
+            let events = inotify.next(timeoutMs: posted ? 0 : busy ? 50 : 250, wake: queue?.wakeFD ?? -1)
             var overflow = false
             let t = now
             for e in events {

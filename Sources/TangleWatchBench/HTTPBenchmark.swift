@@ -107,7 +107,7 @@ public struct HTTPBenchmark {
                     for _ in 0..<perClient {
                         let t = Monotonic.seconds()
                         let r = try c.request("POST", "/v1/judge?name=bench.png", body: png)
-                        results.add(ms: (Monotonic.seconds() - t) * 1000, status: r.status)
+                        results.add(ms: (Monotonic.seconds() - t) * 1000, status: r.status, verdict: r.text.firstMatch(of: /"verdict":"([a-z-]+)"/).map { String($0.1) })
                     }
                 } catch {
                     results.fail("\(error)")
@@ -117,6 +117,7 @@ public struct HTTPBenchmark {
         group.wait()
         let elapsed = Monotonic.seconds() - start
         for (s, n) in results.statuses { statuses[s, default: 0] += n }
+        for (v, n) in results.verdicts { verdicts[v, default: 0] += n }
         let exit = daemon.terminate()
         guard exit == 0 else { throw WatchBenchError.daemonExited(status: exit, logTail: daemon.logTail()) }
         if let failure = results.failure { throw WatchBenchError.file(path: "http://127.0.0.1:\(port)/v1/judge", reason: failure) }
@@ -151,12 +152,17 @@ private final class ConcurrentResults: @unchecked Sendable {
     private var codes: [Int: Int] = [:]
     private var firstFailure: String?
 
-    func add(ms value: Double, status: Int) {
+    private var byVerdict: [String: Int] = [:]
+
+    func add(ms value: Double, status: Int, verdict: String?) {
         lock.withLock {
             ms.append(value)
             codes[status, default: 0] += 1
+            if let verdict { byVerdict[verdict, default: 0] += 1 }
         }
     }
+
+    var verdicts: [String: Int] { lock.withLock { byVerdict } }
 
     func fail(_ why: String) { lock.withLock { if firstFailure == nil { firstFailure = why } } }
     var latencies: [Double] { lock.withLock { ms } }
