@@ -86,6 +86,21 @@ public final class JudgingQueue: Sendable {
         }
     }
 
+    /// Waits up to `milliseconds` for `count` images to be waiting (returning as soon as they are):
+    /// lets a round under concurrent posts judge them together, which costs less per image than
+    /// several small rounds.
+    func gather(_ count: Int, milliseconds: Int) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(milliseconds) * 1_000_000
+        while self.count < count {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { return }
+            var p = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, Int32((deadline - now + 999_999) / 1_000_000))
+            var drained = [UInt8](repeating: 0, count: 256)
+            while read(wakeFD, &drained, drained.count) > 0 {}
+        }
+    }
+
     /// Takes at most `limit` waiting images, oldest first.
     func take(_ limit: Int) -> [Upload] {
         var drained = [UInt8](repeating: 0, count: 256)
