@@ -31,5 +31,9 @@ sleep 2
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1100,1250 --virtual-time-budget=4000 \
   --screenshot="$work/page.png" "http://127.0.0.1:$port/" 2> /dev/null
 mkdir -p "$(dirname "$out")"
-cp "$work/page.png" "$out"
+if command -v pngquant > /dev/null; then   # 64 colours: a fifth of the size, same look (apt-get install pngquant)
+  pngquant --force --quality 60-90 --speed 1 64 --output "$out" "$work/page.png"
+else
+  cp "$work/page.png" "$out"
+fi
 echo "screenshot: wrote $out ($(stat -c %s "$out") bytes)"

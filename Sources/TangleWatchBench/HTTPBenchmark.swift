@@ -16,9 +16,10 @@ import TangleTensor
 /// 2. Posts the image `warmup` times.
 /// 3. One client: `requests` posts one after another on one kept connection; the median and 90th
 ///    percentile of send → complete answer.
-/// 4. `clients` clients at once, each on its own thread and connection, `perClient` posts each:
+/// 4. The same again with `idleConnections` connections open that send nothing.
+/// 5. `clients` clients at once, each on its own thread and connection, `perClient` posts each:
 ///    requests per second = all posts / (last answer − start), and their latency percentiles.
-/// 5. Stops the daemon with SIGTERM (exit 0 expected) and removes the temporary root.
+/// 6. Stops the daemon with SIGTERM (exit 0 expected) and removes the temporary root.
 ///
 /// Targets (issue #15): one-client median ≤ 15 ms, ≥ 300 requests/s with 8 clients, on 2 cores.
 public struct HTTPBenchmark {
@@ -35,7 +36,9 @@ public struct HTTPBenchmark {
     /// Posts per concurrent client.
     public var perClient = 150
     /// Posts before measuring.
-    public var warmup = 30
+    public var warmup = 100
+    /// Idle connections held open while the single client posts again.
+    public var idleConnections = 200
     /// The cache folder (default: the daemon's default, `$XDG_CACHE_HOME/tangle`).
     public var cache: String?
     /// The folder the temporary root is made in (default: the system's temporary folder).
@@ -94,6 +97,11 @@ public struct HTTPBenchmark {
         note("one client: \(requests) posts")
         var single: [Double] = []
         for _ in 0..<requests { single.append(try post(probe)) }
+        note("one client with \(idleConnections) idle connections open: \(requests) posts")
+        let idle = (0..<idleConnections).compactMap { _ in try? HTTPConnection(port: port, timeout: 10) }
+        var withIdle: [Double] = []
+        for _ in 0..<requests { withIdle.append(try post(probe)) }
+        for c in idle { c.close() }
         note("\(clients) clients at once: \(perClient) posts each")
         let results = ConcurrentResults()
         let group = DispatchGroup()
@@ -129,7 +137,8 @@ public struct HTTPBenchmark {
         let rps = Double(concurrent.count) / elapsed
         let median = percentile(single, 0.5)
         return HTTPBenchFigures(
-            imageBytes: png.count, requests: single.count, latencyMsMedian: median, latencyMsP90: percentile(single, 0.9), clients: clients,
+            imageBytes: png.count, requests: single.count, latencyMsMedian: median, latencyMsP90: percentile(single, 0.9),
+            idleConnections: idle.count, latencyMsMedianWithIdleConnections: percentile(withIdle, 0.5), clients: clients,
             concurrentRequests: concurrent.count, requestsPerSecond: rps, concurrentLatencyMsMedian: percentile(concurrent, 0.5),
             concurrentLatencyMsP90: percentile(concurrent, 0.9), statuses: Dictionary(uniqueKeysWithValues: statuses.map { ("\($0.key)", $0.value) }),
             verdicts: verdicts,
@@ -180,6 +189,10 @@ public struct HTTPBenchFigures: Codable, Sendable {
     public var latencyMsMedian: Double
     /// One client: 90th percentile, ms.
     public var latencyMsP90: Double
+    /// Idle connections open during the second single-client phase.
+    public var idleConnections: Int
+    /// One client's median with them open, ms.
+    public var latencyMsMedianWithIdleConnections: Double
     /// Concurrent clients.
     public var clients: Int
     /// Posts by them in all.

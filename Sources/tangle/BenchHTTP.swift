@@ -9,7 +9,7 @@ struct BenchHTTP: ParsableCommand {
         discussion: """
             Starts a real `tangle watch --http-port 0` (this binary unless --binary) on a temporary root, waits until /readyz \
             says 200 (a cold cache builds the neighbour index first, not measured), posts one PNG --warmup times, then \
-            --requests times from one client on a kept connection, then --per-client times from each of --clients clients at \
+            --requests times from one client on a kept connection, again with --idle idle connections open, then --per-client times from each of --clients clients at \
             once. Targets: median ≤ 15 ms with one client, ≥ 300 requests/s with 8 clients.
             """)
 
@@ -29,7 +29,10 @@ struct BenchHTTP: ParsableCommand {
     var perClient = 150
 
     @Option(help: "Posts before measuring.")
-    var warmup = 30
+    var warmup = 100
+
+    @Option(help: "Idle connections held open while one client posts again.")
+    var idle = 200
 
     @Option(help: "The tangle binary to run as the daemon (default: this one).")
     var binary: String?
@@ -47,8 +50,8 @@ struct BenchHTTP: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard requests > 0, clients > 0, perClient > 0, warmup >= 0 else {
-            throw ValidationError("--requests, --clients and --per-client must be at least 1, --warmup at least 0")
+        guard requests > 0, clients > 0, perClient > 0, warmup >= 0, idle >= 0 else {
+            throw ValidationError("--requests, --clients and --per-client must be at least 1, --warmup and --idle at least 0")
         }
     }
 
@@ -60,6 +63,7 @@ struct BenchHTTP: ParsableCommand {
         bench.clients = clients
         bench.perClient = perClient
         bench.warmup = warmup
+        bench.idleConnections = idle
         bench.cache = cache
         bench.work = work
         bench.keep = keep
@@ -72,6 +76,8 @@ struct BenchHTTP: ParsableCommand {
         func met(_ ok: Bool) -> String { ok ? "met" : "NOT met" }
         print(String(format: "one client, %d posts of a %d-byte PNG: median %.2f ms, p90 %.2f ms (target ≤ %.0f ms: %@)", f.requests, f.imageBytes,
                      f.latencyMsMedian, f.latencyMsP90, f.targets.latencyMsMedian, met(f.targets.latencyMet)))
+        print(String(format: "the same with %d idle connections open: median %.2f ms (%+.2f ms)", f.idleConnections, f.latencyMsMedianWithIdleConnections,
+                     f.latencyMsMedianWithIdleConnections - f.latencyMsMedian))
         print(String(format: "%d clients at once, %d posts: %.0f requests/s, median %.2f ms, p90 %.2f ms (target ≥ %.0f requests/s: %@)", f.clients,
                      f.concurrentRequests, f.requestsPerSecond, f.concurrentLatencyMsMedian, f.concurrentLatencyMsP90, f.targets.requestsPerSecond,
                      met(f.targets.requestsPerSecondMet)))
