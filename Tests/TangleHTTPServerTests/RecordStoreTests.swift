@@ -17,7 +17,7 @@ import Testing
     }
 
     static func append(_ lines: [String], to path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let h = try #require(FileHandle(forWritingAtPath: path))
         h.seekToEndOfFile()
         h.write(Data(lines.map { $0 + "\n" }.joined().utf8))

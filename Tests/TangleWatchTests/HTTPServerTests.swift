@@ -245,7 +245,7 @@ struct HTTPServerTests {
         #expect(d.waitExit() == 0)
     }
 
-    @Test("With 200 idle connections open, the median POST /v1/judge latency stays within 2 ms of its idle figure")
+    @Test("With 200 idle connections open (and slow and garbage clients), the median POST /v1/judge latency stays within 2 ms of its idle figure")
     func idleConnectionsDoNotSlowJudging() throws {
         let (d, port, root) = try Self.daemon("http-idle")
         defer { WatchFixtures.remove(root) }
@@ -268,6 +268,15 @@ struct HTTPServerTests {
         #expect(fds.count == 200)
         let loaded = try median(60)
         #expect(loaded - idle <= 2, "idle \(idle) ms, with 200 idle connections \(loaded) ms")
+        // Slow clients (a head sent, the body never) and garbage ones do not hold judging up either.
+        let slow = HTTPProbe.idleConnections(20, port: port) + HTTPProbe.idleConnections(20, port: port)
+        defer { for fd in slow { close(fd) } }
+        for (i, fd) in slow.enumerated() {
+            let bytes = i < 20 ? Array("POST /v1/judge HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n\u{89}PNG".utf8) : (0..<512).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ i) }
+            HTTPProbe.send(fd, bytes)
+        }
+        let hostile = try median(60)
+        #expect(hostile - idle <= 2, "idle \(idle) ms, with slow and garbage clients \(hostile) ms")
         // They are still open (not refused or dropped), and /healthz still answers.
         #expect(try Self.get("/healthz", port: port).status == 200)
         d.signal(SIGTERM)
