@@ -2,7 +2,7 @@ import Foundation
 import TangleData
 import TangleNeighbors
 import TangleNetwork
-import TangleReport
+import TangleProgress
 import TangleTensor
 
 /// The Deep k-NN neighbour index: for each chosen layer, the representations of every training

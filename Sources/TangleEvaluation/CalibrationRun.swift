@@ -1,8 +1,10 @@
 import Foundation
 import TangleAttacks
 import TangleData
+import TangleDetector
 import TangleDkNN
 import TangleNetwork
+import TangleProgress
 import TangleReport
 import TangleSeparation
 import TangleTensor

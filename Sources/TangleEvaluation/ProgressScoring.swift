@@ -1,4 +1,5 @@
 import TangleDkNN
+import TangleProgress
 import TangleReport
 
 /// Scores images through a detector in batches of 500, advancing one progress line across calls.

@@ -1,7 +1,7 @@
 import Foundation
+import TangleDetector
 import TangleDigest
 import TangleDkNN
-import TangleEvaluation
 import TangleImage
 import TangleTensor
 import TangleVerdict

@@ -3,6 +3,7 @@ import TangleData
 import TangleEntanglement
 import TangleModelStore
 import TangleNetwork
+import TangleProgress
 import TangleReport
 import TangleTensor
 

@@ -53,6 +53,8 @@ public final class Watcher: @unchecked Sendable {
     public var queue: JudgingQueue?
     /// Told when the root and its log are ready, when judging pauses and when the worker stops.
     public var readiness: Readiness?
+    /// Writes sample images into an empty inbox on a root's first start (when ``WatchOptions/seed`` is set).
+    public var seeder: InboxSeeder?
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
 
@@ -171,11 +173,10 @@ public final class Watcher: @unchecked Sendable {
     }
 
     private func seedInbox() {
+        guard let seeder else { return }
         do {
-            let names = try Seeder.seed(
-                layout, network: judge.setup.network, classNames: judge.setup.card.classNames, dataDirectory: judge.setup.dataDirectory)
-            logger.info(
-                "first start: seeded the inbox with \(names.count) sample images (4 Fashion-MNIST test images, 2 inverted, 3 pixel-shuffled, 3 FGSM eps 0.1); pass --no-seed to skip")
+            let names = try seeder.seed(layout)
+            logger.info("first start: seeded the inbox with \(names.count) sample images (\(seeder.description)); pass --no-seed to skip")
         } catch {
             logger.warning("could not seed the inbox with samples", metadata: ["error": "\(error)"])
         }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TangleBLASCore
 import TangleData
+import TangleDetector
 import TangleEvaluation
 import TangleHTTPClient
 import TangleImage

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import TangleData
+import TangleDetector
 import TangleEvaluation
 import TangleModelStore
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TangleJudge
+import TangleWatchBench
 import Foundation
 import TangleBench
 import TangleData

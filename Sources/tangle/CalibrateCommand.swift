@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TangleAttacks
 import TangleData
+import TangleDetector
 import TangleEvaluation
 import TangleModelStore
 import TangleVerdict

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TangleData
+import TangleDetector
 import TangleDigest
 import TangleEvaluation
 import TangleFiles

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import TangleDetector
 import TangleEvaluation
 import TangleHTTPServer
 import TangleImage
 import TangleJudge
+import TangleSamples
 import TangleWatch
 
 struct WatchCommand: AsyncParsableCommand {
@@ -153,6 +155,7 @@ struct WatchCommand: AsyncParsableCommand {
         let watcher = Watcher(options: options, judge: judge, logger: logger, stop: stop)
         watcher.metrics = metrics
         watcher.readiness = readiness
+        watcher.seeder = Seeder.inboxSeeder(network: setup.network, classNames: setup.card.classNames, dataDirectory: setup.dataDirectory)
         if surface != nil { watcher.queue = queue }
         var metricsServer: MetricsServer?
         if let metricsPort, let metrics {

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import TangleDetector
 import TangleDkNN
+import Testing
 @testable import TangleEvaluation
 @testable import TangleVerdict
 

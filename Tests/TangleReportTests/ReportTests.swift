@@ -17,10 +17,4 @@ import Testing
         #expect(!svg.contains("nan"))
     }
 
-    @Test func durationsReadNaturally() {
-        #expect(Progress.formatDuration(12.4) == "12s")
-        #expect(Progress.formatDuration(185) == "3m05s")
-        #expect(Progress.formatDuration(3725) == "1h02m")
-        #expect(Progress.formatDuration(.infinity) == "--")
-    }
 }

@@ -124,7 +124,7 @@ func card(for network: Network) -> ModelCard {
         #expect(throws: TrainingError.self) {
             try Trainer(network: net, options: o, data: data, test: nil, folder: nil, card: card(for: net))
         }
-        #expect(throws: TrainingError.self) { try TrainingSet(holdingOutLast: 50, of: try halvesData(count: 50)) }
+        #expect(throws: DataError.self) { try TrainingSet(holdingOutLast: 50, of: try halvesData(count: 50)) }
     }
 
     @Test func confusionMatrixCountsEveryImage() throws {

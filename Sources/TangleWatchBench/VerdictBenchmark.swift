@@ -1,6 +1,7 @@
 import Foundation
 import TangleBLASCore
 import TangleData
+import TangleDetector
 import TangleEvaluation
 import TangleTensor
 import TangleVerdict

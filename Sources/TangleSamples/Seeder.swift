@@ -4,6 +4,7 @@ import TangleData
 import TangleImage
 import TangleNetwork
 import TangleTensor
+import TangleWatch
 
 /// Sample images for a first start, so a new user sees every verdict at once: Fashion-MNIST test
 /// images, inverted ones (dark on light, as product photos are: the preprocessing's polarity check
@@ -11,6 +12,20 @@ import TangleTensor
 /// outliers) and FGSM attacks (eps 0.1) made with the model's own network. Each is written under a temporary name in the root and renamed into the
 /// inbox, so the watcher never sees half a file.
 public enum Seeder {
+    /// The seeder `tangle watch` gives its daemon: the samples below, made with `network`.
+    public static func inboxSeeder(network: Network, classNames: [String], dataDirectory: String) -> InboxSeeder {
+        let model = SendableNetwork(network)
+        return InboxSeeder(description: "4 Fashion-MNIST test images, 2 inverted, 3 pixel-shuffled, 3 FGSM eps 0.1") { layout in
+            try seed(layout, network: model.network, classNames: classNames, dataDirectory: dataDirectory)
+        }
+    }
+
+    /// A network handed to the seeding closure, used on the daemon's thread only.
+    private struct SendableNetwork: @unchecked Sendable {
+        let network: Network
+        init(_ network: Network) { self.network = network }
+    }
+
     /// Writes the samples into `layout.inbox`.
     /// - Parameters:
     ///   - layout: the watched root.
@@ -58,7 +73,7 @@ public enum Seeder {
             try PNG.writeGray(pixels, width: w, height: h, to: temporary)
             let target = (layout.inbox as NSString).appendingPathComponent(name)
             guard rename(temporary, target) == 0 else {
-                throw WatchError.cannotCreate(path: target, reason: WatchError.errnoText())
+                throw WatchError.cannotCreate(path: target, reason: String(cString: strerror(errno)))
             }
             names.append(name)
         }

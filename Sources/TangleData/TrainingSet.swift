@@ -10,10 +10,10 @@ public struct TrainingSet: Sendable {
     public let calibrationIndices: [Int]
 
     /// Holds out the last `calibrationCount` images (the reference's split for Fashion-MNIST).
-    /// - Throws: ``TrainingError/invalidOptions(_:)`` when that leaves nothing to train on.
+    /// - Throws: ``DataError/invalid(_:)`` when that leaves nothing to train on.
     public init(holdingOutLast calibrationCount: Int, of images: LabelledImages) throws {
         guard calibrationCount >= 0, calibrationCount < images.count else {
-            throw TrainingError.invalidOptions(
+            throw DataError.invalid(
                 "cannot hold out \(calibrationCount) of \(images.count) images for calibration; choose fewer")
         }
         self.images = images
