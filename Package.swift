@@ -71,7 +71,7 @@ let package = Package(
         // Users' own images: DIR/<class>/*.png|jpg as labelled images, with digests.
         .target(name: "TangleImageFolder", dependencies: ["TangleImage", "TangleData", "TangleDigest"]),
         // A model's training data found again (Fashion-MNIST IDX files or an image folder), with the calibration split.
-        .target(name: "TangleDataSource", dependencies: ["TangleData", "TangleImage", "TangleImageFolder", "TangleModelStore", "TangleTensor"]),
+        .target(name: "TangleDataSource", dependencies: ["TangleData", "TangleDigest", "TangleImage", "TangleImageFolder", "TangleModelStore", "TangleNetwork", "TangleTensor"]),
         // Exact k-nearest-neighbour search: float32 by GEMM, or 8-bit points by integer dot products.
         .target(name: "TangleNeighbors", dependencies: ["TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest", "CRowGEMM"], swiftSettings: optimisedInDebug),
         // Deep k-nearest neighbours: the per-layer index, conformal p-values, credibility, the other scores.
@@ -87,7 +87,7 @@ let package = Package(
         // Judging image files: read, decode, preprocess, score in batches, verdict records.
         .target(
             name: "TangleJudge",
-            dependencies: ["TangleDetector", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleFiles"]),
+            dependencies: ["TangleDataSource", "TangleDetector", "TangleImage", "TangleVerdict", "TangleDigest", "TangleDkNN", "TangleTensor", "TangleFiles"]),
         // The hot folder: inotify discovery, claims by rename, batched judging, the verdict log, recovery.
         .target(
             name: "TangleWatch",
@@ -162,7 +162,7 @@ let package = Package(
             ]),
 
         // For tests that run the built `tangle` binary: where to find it.
-        .target(name: "TangleTesting"),
+        .target(name: "TangleTesting", dependencies: ["TangleImage"]),
         .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
         .testTarget(name: "TangleBLASCoreTests", dependencies: ["TangleBLASCore"]),
         // The built `tangle` binary run as a subprocess: argument validation, messages and exit codes, the BLAS re-execution.
@@ -178,7 +178,9 @@ let package = Package(
         .testTarget(name: "TangleDkNNTests", dependencies: ["TangleDkNN", "TangleNeighbors", "TangleNetwork", "TangleData", "TangleTensor"]),
         .testTarget(
             name: "TangleDataSourceTests",
-            dependencies: ["TangleDataSource", "TangleImage", "TangleData", "TangleModelStore", "TangleNetwork", "TangleTraining", "TangleEvaluation"]),
+            dependencies: [
+                "TangleTesting", "TangleDataSource", "TangleImage", "TangleData", "TangleModelStore", "TangleNetwork", "TangleTraining", "TangleEvaluation",
+            ]),
         .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN"]),
         .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDetector", "TangleDkNN", "TangleVerdict"]),
         .testTarget(name: "TangleImageTests", dependencies: ["TangleImage", "CPNG", "CJPEGDecode"]),

@@ -1,4 +1,5 @@
-/// A labelled set of same-sized grey images with pixel values as bytes.
+/// A labelled set of same-sized images (grey, or colour with interleaved channels) with sample
+/// values as bytes.
 ///
 /// Pixels are kept as bytes (a quarter of the memory of floats) and converted to `[0, 1]` floats
 /// batch by batch.
@@ -7,7 +8,9 @@ public struct LabelledImages: Sendable {
     public let rows: Int
     /// Image width.
     public let columns: Int
-    /// `count * rows * columns` bytes.
+    /// Channels per pixel: 1 (grey) or 3 (RGB), interleaved.
+    public let channels: Int
+    /// `count * rows * columns * channels` bytes, image after image, row-major, channels interleaved.
     public let pixels: [UInt8]
     /// One class index per image.
     public let labels: [Int32]
@@ -16,16 +19,19 @@ public struct LabelledImages: Sendable {
 
     /// Creates a set after checking counts and label range.
     /// - Throws: ``DataError/invalid(_:)`` when the sizes disagree or a label is out of range.
-    public init(rows: Int, columns: Int, pixels: [UInt8], labels: [Int32], classNames: [String]) throws {
-        guard rows > 0, columns > 0 else { throw DataError.invalid("images must have a positive size, got \(rows)x\(columns)") }
-        guard pixels.count == labels.count * rows * columns else {
-            throw DataError.invalid("\(pixels.count) pixel bytes do not make \(labels.count) images of \(rows)x\(columns)")
+    public init(rows: Int, columns: Int, channels: Int = 1, pixels: [UInt8], labels: [Int32], classNames: [String]) throws {
+        guard rows > 0, columns > 0, channels > 0 else {
+            throw DataError.invalid("images must have a positive size, got \(rows)x\(columns)x\(channels)")
+        }
+        guard pixels.count == labels.count * rows * columns * channels else {
+            throw DataError.invalid("\(pixels.count) pixel bytes do not make \(labels.count) images of \(rows)x\(columns)x\(channels)")
         }
         if let bad = labels.firstIndex(where: { $0 < 0 || Int($0) >= classNames.count }) {
             throw DataError.invalid("label \(labels[bad]) of image \(bad) is outside the \(classNames.count) classes")
         }
         self.rows = rows
         self.columns = columns
+        self.channels = channels
         self.pixels = pixels
         self.labels = labels
         self.classNames = classNames
@@ -34,7 +40,7 @@ public struct LabelledImages: Sendable {
     /// The number of images.
     public var count: Int { labels.count }
     /// Pixels per image.
-    public var imageSize: Int { rows * columns }
+    public var imageSize: Int { rows * columns * channels }
 
     /// Writes images `indices` as `[0, 1]` floats (pixel / 255) into `out`, one after another.
     public func copyImages<C: Collection>(_ indices: C, into out: UnsafeMutablePointer<Float>) where C.Element == Int {
@@ -65,7 +71,7 @@ public struct LabelledImages: Sendable {
             lb.append(labels[i])
         }
         // Sizes are consistent by construction.
-        return try! LabelledImages(rows: rows, columns: columns, pixels: px, labels: lb, classNames: classNames)
+        return try! LabelledImages(rows: rows, columns: columns, channels: channels, pixels: px, labels: lb, classNames: classNames)
     }
 
     /// Images per class.

@@ -4,7 +4,8 @@ import TangleImage
 import TangleImageFolder
 import TangleModelStore
 import TangleTensor
-import TangleTraining
+import TangleDigest
+import TangleNetwork
 
 /// The training data a model is trained on and its index is built from: the Fashion-MNIST IDX
 /// files, or a folder of labelled images (`DIR/<class name>/*.png|jpg`, the ImageFolder
@@ -30,29 +31,54 @@ public enum TrainingDataSource {
         public var skipped: [SkippedFile]
         /// The test images, when the data has a test split (Fashion-MNIST).
         public var test: LabelledImages?
+        /// The model input the images were brought to.
+        public var input: Shape3
+        /// The data's profile.
+        public var profile: DataProfile
     }
 
     /// Loads a folder for training, holding out a calibration split: the last `calibrationCount`
     /// images for Fashion-MNIST (the reference's split), or a seeded stratified
     /// `calibrationFraction` of every class for an image folder.
+    ///
+    /// The input size and channels come from the data unless `input` is given (Fashion-MNIST:
+    /// 28x28x1; an image folder: see ``DataSurvey/inputShape(_:)``), and so does the polarity policy
+    /// (from the images' borders) unless `polarity` is given (reopening a model's data: its card's).
     public static func loadForTraining(
-        directory: String, calibrationCount: Int, calibrationFraction: Double, seed: UInt64, rows: Int = 28, columns: Int = 28,
+        directory: String, calibrationCount: Int, calibrationFraction: Double, seed: UInt64, input: Shape3? = nil, polarity: String? = nil,
         withTest: Bool
     ) throws -> Loaded {
         if kind(of: directory) == "fashion-mnist" {
             let source = FashionMNIST(directory: directory)
-            let train = try source.training()
-            let set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
+            var train = try source.training()
             let files = try source.trainingProvenance().map { FileDigest(path: $0.path, sha256: $0.sha256) }
+            var profile = DataSurvey.profile(
+                name: "fashion-mnist", digest: SHA256.hex(of: Array(files.map(\.sha256).joined().utf8)), arrivals: DataSurvey.measure(train))
+            if let polarity { profile.polarity = polarity }
+            let shape = input ?? Shape3(height: train.rows, width: train.columns, channels: 1)
+            var test = withTest ? try source.test() : nil
+            if shape != Shape3(height: train.rows, width: train.columns, channels: 1) {
+                let card = ModelCard.forIntake(input: shape, profile: profile)
+                train = try reshaped(train, with: DataSurvey.preprocessor(for: card))
+                test = try test.map { try reshaped($0, with: DataSurvey.preprocessor(for: card)) }
+            }
+            let set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
             return Loaded(
                 set: set,
                 source: DataSource(
                     kind: "fashion-mnist", directory: source.directory, files: files,
                     calibration: CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)),
-                digests: files.map(\.sha256), skipped: [], test: withTest ? try source.test() : nil)
+                digests: files.map(\.sha256), skipped: [], test: test, input: shape, profile: profile)
         }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
-        let load = try ImageFolder.load(absolute, preprocessor: Preprocessor(rows: rows, columns: columns))
+        let survey = try ImageFolder.survey(absolute)
+        let shape = input ?? DataSurvey.inputShape(survey)
+        let policy = polarity ?? DataProfile.polarity(for: DataSurvey.borders(survey))
+        var intake = DataSurvey.profile(name: (absolute as NSString).lastPathComponent, digest: "", arrivals: survey)
+        intake.polarity = policy
+        let load = try ImageFolder.load(absolute, preprocessor: DataSurvey.preprocessor(for: .forIntake(input: shape, profile: intake)))
+        var profile = DataSurvey.profile(name: (absolute as NSString).lastPathComponent, digest: load.digest.sha256, arrivals: load.arrivals)
+        profile.polarity = policy
         let calibration = stratified(labels: load.images.labels, fraction: calibrationFraction, seed: seed)
         let held = Set(calibration)
         let set = TrainingSet(images: load.images, trainIndices: (0..<load.images.count).filter { !held.contains($0) }, calibrationIndices: calibration)
@@ -61,22 +87,38 @@ public enum TrainingDataSource {
             source: DataSource(
                 kind: "image-folder", directory: absolute, files: load.digest.files.map { FileDigest(path: $0.path, sha256: $0.sha256) },
                 calibration: CalibrationSplit(rule: "stratified", count: calibration.count, seed: seed, fraction: calibrationFraction)),
-            digests: [load.digest.sha256], skipped: load.skipped, test: nil)
+            digests: [load.digest.sha256], skipped: load.skipped, test: nil, input: shape, profile: profile)
+    }
+
+    /// Grey images brought to another input through the intake (as a dropped file would be).
+    static func reshaped(_ images: LabelledImages, with preprocessor: Preprocessor) throws -> LabelledImages {
+        var pixels: [UInt8] = []
+        pixels.reserveCapacity(images.count * preprocessor.rows * preprocessor.columns * preprocessor.channels)
+        for i in 0..<images.count {
+            let bytes = Array(images.pixels[(i * images.imageSize)..<((i + 1) * images.imageSize)])
+            let image = try DecodedImage(width: images.columns, height: images.rows, layout: images.channels == 3 ? .rgb : .gray, format: .png, samples: bytes)
+            pixels += preprocessor.process(image).bytes
+        }
+        return try LabelledImages(
+            rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels, labels: images.labels,
+            classNames: images.classNames)
     }
 
     /// Opens the data a model card names (or the same kind of data in `override`) with the card's
-    /// calibration split.
+    /// calibration split, input and polarity policy.
     /// - Throws: when the data is missing or, for an image folder, no longer gives the split the card records.
     public static func open(card: ModelCard, override: String?) throws -> Loaded {
         let directory = override ?? card.data.directory
         let split = card.data.calibration
+        let shape = card.architecture.input
+        let policy = card.profile?.polarity ?? "invert-light-border"
         guard card.data.kind == "image-folder" else {
-            return try loadForTraining(directory: directory, calibrationCount: split.count, calibrationFraction: 0, seed: 0, withTest: false)
+            return try loadForTraining(
+                directory: directory, calibrationCount: split.count, calibrationFraction: 0, seed: 0, input: shape, polarity: policy, withTest: false)
         }
         let fraction = split.fraction ?? 0.1
-        let shape = card.architecture.input
         let loaded = try loadForTraining(
-            directory: directory, calibrationCount: 0, calibrationFraction: fraction, seed: split.seed ?? 0, rows: shape.height, columns: shape.width,
+            directory: directory, calibrationCount: 0, calibrationFraction: fraction, seed: split.seed ?? 0, input: shape, polarity: policy,
             withTest: false)
         guard loaded.set.calibrationIndices.count == split.count else {
             throw DataError.invalid(

@@ -1,11 +1,13 @@
 /// A model input made by a ``Preprocessor``, with a record of what was done to the image.
 public struct PreprocessedImage: Sendable, Equatable {
-    /// `rows * columns` grey values in `[0, 1]`, row-major.
+    /// `rows * columns * channels` values in `[0, 1]`, row-major, channels interleaved.
     public let pixels: [Float]
     /// Output height.
     public let rows: Int
     /// Output width.
     public let columns: Int
+    /// Output channels (1 grey, 3 RGB).
+    public let channels: Int
     /// The decoded image's width.
     public let sourceWidth: Int
     /// The decoded image's height.

@@ -1,8 +1,11 @@
-/// Turns a ``DecodedImage`` into the model's input: `rows x columns` grey values in `[0, 1]`.
+/// Turns a ``DecodedImage`` into the model's input: `rows x columns x channels` values in
+/// `[0, 1]`, channels interleaved.
 ///
 /// Steps, in order:
-/// 1. **Grey**: colour becomes BT.601 luma, `0.299 R + 0.587 G + 0.114 B`, on the stored
-///    (gamma-encoded) values, as PIL's `convert("L")` and libjpeg's grey output do.
+/// 1. **Channels**: for a grey model (``channels`` 1) colour becomes BT.601 luma, `0.299 R +
+///    0.587 G + 0.114 B`, on the stored (gamma-encoded) values, as PIL's `convert("L")` and
+///    libjpeg's grey output do; for a colour model (``channels`` 3) colour is kept and a grey
+///    image is replicated into the three channels.
 /// 2. **Alpha**: composited onto ``background`` (black by default):
 ///    `v * a + background * (1 - a)`.
 /// 3. **Polarity**: the mean of the outermost ring of source pixels decides, under
@@ -26,12 +29,17 @@ public struct Preprocessor: Sendable, Equatable {
     public var rows: Int
     /// Output width (the model's input columns).
     public var columns: Int
+    /// Output channels: 1 (grey) or 3 (RGB).
+    public var channels: Int
     /// Grey value in `[0, 1]` that alpha is composited onto and padding is filled with; 0 (black).
     public var background: Float
     /// When to invert.
     public var polarity: Polarity
     /// Under ``Polarity/auto``, invert when the border mean is above this; 0.5.
     public var borderThreshold: Float
+    /// The side the training images' borders are on: dark (true, as Fashion-MNIST's, so
+    /// ``Polarity/auto`` inverts a light-bordered input) or light (so it inverts a dark-bordered one).
+    public var darkBorders: Bool = true
 
     /// Creates a preprocessor for a model input of `rows x columns`.
     /// - Parameters:
@@ -40,10 +48,12 @@ public struct Preprocessor: Sendable, Equatable {
     ///   - background: grey value for alpha compositing and padding (default 0, black).
     ///   - polarity: inversion policy (default ``Polarity/auto``).
     ///   - borderThreshold: border mean above which ``Polarity/auto`` inverts (default 0.5).
-    public init(rows: Int, columns: Int, background: Float = 0, polarity: Polarity = .auto, borderThreshold: Float = 0.5) {
+    public init(rows: Int, columns: Int, channels: Int = 1, background: Float = 0, polarity: Polarity = .auto, borderThreshold: Float = 0.5) {
         precondition(rows > 0 && columns > 0, "the model input must have a positive size")
+        precondition(channels == 1 || channels == 3, "the model input must have 1 or 3 channels")
         self.rows = rows
         self.columns = columns
+        self.channels = channels
         self.background = min(max(background, 0), 1)
         self.polarity = polarity
         self.borderThreshold = borderThreshold
@@ -52,57 +62,66 @@ public struct Preprocessor: Sendable, Equatable {
     /// The model input for `image`, and what was done to it.
     public func process(_ image: DecodedImage) -> PreprocessedImage {
         let (w, h) = (image.width, image.height)
+        let c = channels
         let (cw, ch) = contentSize(width: w, height: h)
         let hTaps = Self.taps(source: w, destination: cw)
         let vTaps = Self.taps(source: h, destination: ch)
 
-        var content = [Float](repeating: 0, count: cw * ch)
-        var line = [Float](repeating: 0, count: w)
-        var resizedLine = [Float](repeating: 0, count: cw)
+        var content = [Float](repeating: 0, count: cw * ch * c)
+        var lines = [[Float]](repeating: [Float](repeating: 0, count: w), count: c)
+        var luma = [Float](repeating: 0, count: w)
+        var resizedLine = [Float](repeating: 0, count: cw * c)
         var ringSum: Double = 0
         var ringCount = 0
         var v = 0
         for y in 0..<h {
-            grey(image, row: y, into: &line)
+            grey(image, row: y, into: &luma)
+            if c == 3 {
+                colour(image, row: y, into: &lines)
+            } else {
+                lines[0] = luma
+            }
             if y == 0 || y == h - 1 {
-                for x in 0..<w { ringSum += Double(line[x]) }
+                for x in 0..<w { ringSum += Double(luma[x]) }
                 ringCount += w
             } else {
-                ringSum += Double(line[0])
+                ringSum += Double(luma[0])
                 ringCount += 1
                 if w > 1 {
-                    ringSum += Double(line[w - 1])
+                    ringSum += Double(luma[w - 1])
                     ringCount += 1
                 }
             }
-            for i in 0..<cw { resizedLine[i] = 0 }
-            for t in hTaps { resizedLine[t.destination] += t.weight * line[t.source] }
+            for i in 0..<(cw * c) { resizedLine[i] = 0 }
+            for t in hTaps {
+                for k in 0..<c { resizedLine[t.destination * c + k] += t.weight * lines[k][t.source] }
+            }
             while v < vTaps.count && vTaps[v].source == y {
-                let base = vTaps[v].destination * cw
+                let base = vTaps[v].destination * cw * c
                 let weight = vTaps[v].weight
-                for x in 0..<cw { content[base + x] += weight * resizedLine[x] }
+                for x in 0..<(cw * c) { content[base + x] += weight * resizedLine[x] }
                 v += 1
             }
         }
         let borderMean = Float(ringSum / Double(max(ringCount, 1)))
         let invert =
             switch polarity {
-            case .auto: borderMean > borderThreshold
+            case .auto: (borderMean > borderThreshold) == darkBorders
             case .never: false
             case .always: true
             }
 
-        var pixels = [Float](repeating: background, count: rows * columns)
+        var pixels = [Float](repeating: background, count: rows * columns * c)
         let (top, left) = ((rows - ch) / 2, (columns - cw) / 2)
         for y in 0..<ch {
-            for x in 0..<cw {
-                let value = min(max(content[y * cw + x], 0), 1)
-                pixels[(top + y) * columns + left + x] = invert ? 1 - value : value
+            for x in 0..<(cw * c) {
+                let value = min(max(content[y * cw * c + x], 0), 1)
+                pixels[((top + y) * columns + left) * c + x] = invert ? 1 - value : value
             }
         }
         return PreprocessedImage(
-            pixels: pixels, rows: rows, columns: columns, sourceWidth: w, sourceHeight: h, contentWidth: cw, contentHeight: ch,
-            alphaComposited: image.hasAlpha, convertedToLuma: image.layout.isColor, borderMean: borderMean, inverted: invert)
+            pixels: pixels, rows: rows, columns: columns, channels: c, sourceWidth: w, sourceHeight: h, contentWidth: cw, contentHeight: ch,
+            alphaComposited: image.hasAlpha, convertedToLuma: image.layout.isColor && c == 1, borderMean: borderMean, inverted: invert)
     }
 
     /// The size of a `width x height` image scaled to fit inside the output, aspect ratio kept.
@@ -144,6 +163,36 @@ public struct Preprocessor: Sendable, Equatable {
     }
 
     /// BT.601 luma of 8-bit RGB, in `[0, 1]`.
+    /// One row as three channels in `[0, 1]`: a grey image replicated, alpha composited onto the background.
+    private func colour(_ image: DecodedImage, row y: Int, into lines: inout [[Float]]) {
+        let w = image.width
+        let bg = background
+        image.samples.withUnsafeBufferPointer { s in
+            let base = y * w * image.channels
+            for k in 0..<3 {
+                lines[k].withUnsafeMutableBufferPointer { line in
+                    switch image.layout {
+                    case .gray:
+                        for x in 0..<w { line[x] = Float(s[base + x]) / 255 }
+                    case .grayAlpha:
+                        for x in 0..<w {
+                            let a = Float(s[base + 2 * x + 1]) / 255
+                            line[x] = Float(s[base + 2 * x]) / 255 * a + bg * (1 - a)
+                        }
+                    case .rgb:
+                        for x in 0..<w { line[x] = Float(s[base + 3 * x + k]) / 255 }
+                    case .rgba:
+                        for x in 0..<w {
+                            let p = base + 4 * x
+                            let a = Float(s[p + 3]) / 255
+                            line[x] = Float(s[p + k]) / 255 * a + bg * (1 - a)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always)
     static func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> Float {
         (0.299 * Float(r) + 0.587 * Float(g) + 0.114 * Float(b)) / 255

@@ -35,12 +35,15 @@ public enum ImageFolder {
         var skipped = scan.skipped
         var files: [FolderFile] = []
         var inverted = 0
+        var arrivals: [ArrivalStatistics] = []
         for (label, rel) in scan.files {
             let path = directory + "/" + rel
             do {
                 let bytes = try decoder.readFile(path, followSymlinks: false)
                 files.append(FolderFile(path: rel, sha256: SHA256.hex(of: bytes), bytes: bytes.count))
-                let input = preprocessor.process(try decoder.decode(bytes))
+                let image = try decoder.decode(bytes)
+                let input = preprocessor.process(image)
+                arrivals.append(.measure(image))
                 pixels.append(contentsOf: input.bytes)
                 labels.append(Int32(label))
                 if input.inverted { inverted += 1 }
@@ -50,8 +53,29 @@ public enum ImageFolder {
         }
         guard !labels.isEmpty else { throw ImageFolderError.noImages(directory, skipped: skipped.count) }
         let images = try LabelledImages(
-            rows: preprocessor.rows, columns: preprocessor.columns, pixels: pixels, labels: labels, classNames: scan.classes)
-        return ImageFolderLoad(images: images, skipped: skipped, digest: FolderDigest(files: files), invertedCount: inverted)
+            rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels, labels: labels,
+            classNames: scan.classes)
+        return ImageFolderLoad(images: images, skipped: skipped, digest: FolderDigest(files: files), invertedCount: inverted, arrivals: arrivals)
+    }
+
+    /// What up to `sample` of the folder's images looked like as they arrived (spread evenly over its
+    /// files in load order; undecodable ones left out): the survey that decides a new model's input
+    /// size, channels and polarity policy before anything is loaded.
+    /// - Throws: ``ImageFolderError`` when the folder cannot be listed or has no class folder.
+    public static func survey(_ directory: String, sample: Int = 1000, decoder: ImageDecoder = ImageDecoder()) throws -> [ArrivalStatistics] {
+        let scan = try FolderScan(root: directory)
+        guard !scan.classes.isEmpty else { throw ImageFolderError.noClasses(directory) }
+        let files = scan.files
+        guard !files.isEmpty else { return [] }
+        let n = min(sample, files.count)
+        var out: [ArrivalStatistics] = []
+        for i in 0..<n {
+            let rel = files[i * files.count / n].path
+            if let bytes = try? decoder.readFile(directory + "/" + rel, followSymlinks: false), let image = try? decoder.decode(bytes) {
+                out.append(.measure(image))
+            }
+        }
+        return out
     }
 
     /// The SHA-256 of every file the loader would read (image extensions inside class folders,
@@ -81,6 +105,8 @@ public struct ImageFolderLoad: Sendable {
     public let digest: FolderDigest
     /// How many images the preprocessor inverted (light background).
     public let invertedCount: Int
+    /// What each loaded image looked like as it arrived, in load order.
+    public let arrivals: [ArrivalStatistics]
 
     /// Class names with their number of loaded images, in label order.
     public var classCounts: [(name: String, count: Int)] {

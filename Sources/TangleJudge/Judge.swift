@@ -1,4 +1,5 @@
 import Foundation
+import TangleDataSource
 import TangleDetector
 import TangleDigest
 import TangleDkNN
@@ -28,8 +29,8 @@ public final class Judge: @unchecked Sendable {
         self.setup = setup
         self.rule = rule
         decoder = ImageDecoder(limits: limits)
-        let shape = setup.network.inputShape
-        preprocessor = Preprocessor(rows: shape.height, columns: shape.width, polarity: polarity)
+        // Size, channels and polarity policy from the model card's data profile (`polarity` other than auto overrides it).
+        preprocessor = DataSurvey.preprocessor(for: setup.card, polarity: polarity)
         layers = setup.detector.index.layers.map(\.name)
         model = .init(name: setup.card.name, sha256: setup.card.weightsSHA256)
     }

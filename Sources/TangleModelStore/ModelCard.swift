@@ -12,6 +12,11 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// Resizing rule.
     public var resize: String
 
+    /// The convention for colour models: colour kept, a grey input replicated.
+    public static let colour = Preprocessing(
+        scale: "pixel / 255, to [0, 1]", polarity: "as the data profile says", color: "RGB kept; grey replicated",
+        resize: "area average, aspect kept, padded to the input size")
+
     /// The Fashion-MNIST convention.
     public static let fashionMNIST = Preprocessing(
         scale: "pixel / 255, to [0, 1]", polarity: "light-on-dark", color: "luma (BT.601)",
@@ -154,6 +159,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var representations: [String]
     /// How images become input.
     public var preprocessing: Preprocessing
+    /// The training data's profile (absent in cards written before it existed: those are
+    /// Fashion-MNIST-like grey models, whose light-bordered inputs are inverted).
+    public var profile: DataProfile?
     /// Class names, indexed by label.
     public var classNames: [String]
     /// The training data and calibration split.
@@ -174,7 +182,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var weightsSHA256: String
 
     enum CodingKeys: String, CodingKey {
-        case format, formatVersion, name, toolVersion, created, architecture, representations, preprocessing
+        case format, formatVersion, name, toolVersion, created, architecture, representations, preprocessing, profile
         case classNames, data, hyperparameters, objective, epochs, selectedEpoch, status, weightsFile
         case weightsSHA256 = "weightsSha256"
     }
@@ -182,7 +190,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     /// Creates a card.
     public init(
         name: String, toolVersion: String, created: String, architecture: Architecture, representations: [String],
-        preprocessing: Preprocessing, classNames: [String], data: DataSource, hyperparameters: Hyperparameters,
+        preprocessing: Preprocessing, profile: DataProfile? = nil, classNames: [String], data: DataSource, hyperparameters: Hyperparameters,
         objective: [ObjectiveTerm] = [], epochs: [EpochMetrics] = [], selectedEpoch: Int? = nil, status: String = "training",
         weightsFile: String = "model.safetensors", weightsSHA256: String = ""
     ) {
@@ -192,6 +200,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
         self.architecture = architecture
         self.representations = representations
         self.preprocessing = preprocessing
+        self.profile = profile
         self.classNames = classNames
         self.data = data
         self.hyperparameters = hyperparameters

@@ -125,9 +125,9 @@ public struct Architecture: Codable, Sendable, Equatable {
     /// The reference architecture (shared with the reference benchmark): conv 5x5x32 same ReLU →
     /// max-pool 2 (`pool1`, 6272) → conv 5x5x64 same ReLU → max-pool 2 (`pool2`, 3136) → dense 256
     /// ReLU (`fc1`) → dense 128 ReLU (`fc2`) → dense `classes` (`logits`).
-    public static func reference(classes: Int = 10) -> Architecture {
+    public static func reference(input: Shape3 = Shape3(height: 28, width: 28, channels: 1), classes: Int = 10) -> Architecture {
         Architecture(
-            input: Shape3(height: 28, width: 28, channels: 1),
+            input: input,
             layers: [
                 .conv2d("conv1", filters: 32, kernel: 5),
                 .maxpool("pool1"),

@@ -12,8 +12,11 @@ import TangleWatch
 /// outliers) and FGSM attacks (eps 0.1) made with the model's own network. Each is written under a temporary name in the root and renamed into the
 /// inbox, so the watcher never sees half a file.
 public enum Seeder {
-    /// The seeder `tangle watch` gives its daemon: the samples below, made with `network`.
-    public static func inboxSeeder(network: Network, classNames: [String], dataDirectory: String) -> InboxSeeder {
+    /// The seeder `tangle watch` gives its daemon: the samples below, made with `network`; nil for a
+    /// model that does not take 28x28 grey images (its samples would come from its own calibration
+    /// split, which is not built yet).
+    public static func inboxSeeder(network: Network, classNames: [String], dataDirectory: String) -> InboxSeeder? {
+        guard network.inputShape.height == 28, network.inputShape.width == 28, network.inputShape.channels == 1 else { return nil }
         let model = SendableNetwork(network)
         return InboxSeeder(description: "4 Fashion-MNIST test images, 2 inverted, 3 pixel-shuffled, 3 FGSM eps 0.1") { layout in
             try seed(layout, network: model.network, classNames: classNames, dataDirectory: dataDirectory)

@@ -82,15 +82,21 @@ struct ClassifyCommand: ParsableCommand {
         for path in files {
             if let images = try? idxImages(path) {
                 let size = images.rows * images.columns
-                guard size == setup.network.inputShape.size else {
-                    throw ValidationError("\(path) holds \(images.rows)x\(images.columns) images; the model takes \(setup.network.inputShape)")
-                }
+                let shape = setup.network.inputShape
                 for i in 0..<images.count {
                     let bytes = Array(images.pixels[(i * size)..<((i + 1) * size)])
-                    let input = VerdictRecord.Input(
+                    var input = VerdictRecord.Input(
                         name: "\((path as NSString).lastPathComponent)#\(i)", path: path, bytes: size, sha256: SHA256.hex(of: bytes),
                         format: "idx", width: images.columns, height: images.rows)
-                    try add(.success(judge.prepared(pixels: bytes.map { Float($0) / 255 }, input: input)))
+                    if images.rows == shape.height && images.columns == shape.width && shape.channels == 1 {
+                        try add(.success(judge.prepared(pixels: bytes.map { Float($0) / 255 }, input: input)))
+                    } else {
+                        // Another size or a colour model: through the intake, as the same image dropped as a PNG would go.
+                        let image = try DecodedImage(width: images.columns, height: images.rows, layout: .gray, format: .png, samples: bytes)
+                        let p = judge.preprocessor.process(image)
+                        input.inverted = p.inverted
+                        try add(.success(judge.prepared(pixels: p.pixels, input: input)))
+                    }
                 }
                 continue
             }

@@ -43,6 +43,9 @@ struct Train: ParsableCommand {
     @Option(help: "Seed for initialisation and shuffling.")
     var seed: UInt64 = 0
 
+    @Option(help: "The model's input as HxWxC, e.g. 32x32x3 (default: from the data: its common size, colour when it has colour).")
+    var input: String?
+
     @Option(help: "Fashion-MNIST: training images held out for calibration (the last ones).")
     var calibrationCount = 1000
 
@@ -63,6 +66,9 @@ struct Train: ParsableCommand {
         guard calibrationFraction > 0, calibrationFraction < 1 else {
             throw ValidationError("--calibration-fraction must lie between 0 and 1, e.g. 0.1 holds out a tenth of every class (got \(calibrationFraction))")
         }
+        if let input, InputShape.parse(input) == nil {
+            throw ValidationError("--input takes HxWxC with C 1 or 3 and sides from 8 to 512, e.g. 28x28x1 or 32x32x3 (got \(input))")
+        }
         let existing = ModelFolder(path: out).existingModelFiles()
         if !existing.isEmpty && !force {
             let shipped = (out as NSString).standardizingPath.hasSuffix("models/fashion-mnist") ? " (the default --out, the shipped model)" : ""
@@ -73,7 +79,8 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let loaded = try TrainingDataSource.loadForTraining(
-            directory: data, calibrationCount: calibrationCount, calibrationFraction: calibrationFraction, seed: seed, withTest: !noTest)
+            directory: data, calibrationCount: calibrationCount, calibrationFraction: calibrationFraction, seed: seed,
+            input: input.flatMap(InputShape.parse), withTest: !noTest)
         let train = loaded.set.images
         let test = loaded.test
         let set = loaded.set
@@ -85,13 +92,14 @@ struct Train: ParsableCommand {
             var counts = [Int](repeating: 0, count: train.classNames.count)
             for l in train.labels { counts[Int(l)] += 1 }
             print("\(data): \(train.count) images in \(train.classNames.count) classes (" + zip(train.classNames, counts).map { "\($0) \($1)" }.joined(separator: ", ") + "); \(set.calibrationIndices.count) held out for calibration")
+            print("input \(loaded.input) (\(input == nil ? "from the data" : "--input")); polarity \(loaded.profile.polarity) (borders: \(Int((loaded.profile.borders.uniformDark * 100).rounded())) % uniform dark, \(Int((loaded.profile.borders.uniformLight * 100).rounded())) % uniform light)")
             if !loaded.skipped.isEmpty {
                 print("skipped \(loaded.skipped.count) files:")
                 for f in loaded.skipped.prefix(20) { print("  \(f.path): \(f.reason)") }
                 if loaded.skipped.count > 20 { print("  … and \(loaded.skipped.count - 20) more") }
             }
         }
-        let network = try Network(architecture: .reference(classes: train.classNames.count), seed: seed)
+        let network = try Network(architecture: .reference(input: loaded.input, classes: train.classNames.count), seed: seed)
         var options = TrainingOptions()
         options.epochs = epochs
         options.batchSize = batchSize
@@ -103,7 +111,7 @@ struct Train: ParsableCommand {
         let card = ModelCard(
             name: name ?? (out as NSString).lastPathComponent, toolVersion: tangleVersion, created: rfc3339Now(),
             architecture: network.architecture, representations: ["pool1", "pool2", "fc1", "fc2", "logits"],
-            preprocessing: .fashionMNIST, classNames: train.classNames,
+            preprocessing: loaded.input.channels == 3 ? .colour : .fashionMNIST, profile: loaded.profile, classNames: train.classNames,
             data: loaded.source,
             hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: epochs, seed: seed))
         StopSignal.install()

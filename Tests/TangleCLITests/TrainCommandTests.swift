@@ -1,4 +1,5 @@
 import Foundation
+import TangleTesting
 import Testing
 
 /// `tangle train` refuses what it cannot do well, before it loads data.
@@ -71,5 +72,28 @@ struct TrainCommandTests {
         #expect(r.status == 64, "\(r.stderr)")
         #expect(r.stderr.contains("one class") && r.stderr.contains("at least two"), "\(r.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out + "/new/model.json"))
+    }
+
+    /// Colour images at their own size: a colour model of that size, never inverting, whose card
+    /// records the data profile; classify judges a colour PNG and a grey one with it.
+    @Test func colourImagesMakeAColourModelAtTheirSize() throws {
+        let data = try TestImageFolders.colour()
+        let out = try TemporaryFolder.make("model")
+        defer { for p in [data, out] { try? FileManager.default.removeItem(atPath: p) } }
+        let r = try TangleBinary.run(["train", "--data", data, "--out", out + "/colour", "--epochs", "1", "--batch-size", "8", "--no-test"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("input 24x32x3 (from the data); polarity never"), "\(r.stdout)")
+        let card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/colour/model.json"))) as? [String: Any])
+        let input = (card["architecture"] as? [String: Any])?["input"] as? [String: Int]
+        #expect(input == ["height": 24, "width": 32, "channels": 3])
+        let profile = try #require(card["profile"] as? [String: Any])
+        #expect(profile["polarity"] as? String == "never")
+        #expect((profile["arrivals"] as? [String: Any])?["count"] as? Int == 26)
+        // --input overrides the data's shape.
+        let small = try TangleBinary.run(["train", "--data", data, "--out", out + "/small", "--epochs", "1", "--batch-size", "8", "--no-test", "--input", "16x16x1"])
+        #expect(small.status == 0, "\(small.stderr)")
+        #expect(small.stdout.contains("input 16x16x1 (--input)"), "\(small.stdout)")
+        let bad = try TangleBinary.run(["train", "--data", data, "--out", out + "/bad", "--input", "16x16x2"])
+        #expect(bad.status == 64 && bad.stderr.contains("HxWxC"), "\(bad.stderr)")
     }
 }
