@@ -28,6 +28,8 @@ public struct TrainingOptions: Sendable {
     public var probeEvery = 100
     /// Images in the fixed probe batch (taken from the calibration split).
     public var probeBatch = 500
+    /// Seeded augmentation of every training batch (nil: none).
+    public var augmentation: Augmentation?
 
     /// Default settings (the reference's: batch 256, Adam 1e-3).
     public init() {}
@@ -51,6 +53,8 @@ public final class Trainer {
     private let workspace: Workspace
     private let optimizer: Adam
     private var rng: SeededGenerator
+    /// Draws the augmentation's crops and flips (its own stream, so turning it on leaves the shuffling as it was).
+    private var augmentRNG: SeededGenerator
     private let labelBuffer: UnsafeMutablePointer<Int32>
     private let auxiliary: [any AuxiliaryLoss]
     private var probeLog: [String] = []
@@ -85,6 +89,7 @@ public final class Trainer {
         workspace = Workspace(network: network, capacity: options.batchSize, trainable: true)
         optimizer = Adam(count: network.parameterCount, learningRate: options.learningRate)
         rng = SeededGenerator(seed: options.seed &+ 0x5EED)
+        augmentRNG = SeededGenerator(seed: options.seed &+ 0xA06)
         labelBuffer = .allocate(capacity: options.batchSize)
         auxiliary = auxiliaryLosses
         workspace.accumulatedGradients = Set(auxiliaryLosses.flatMap(\.representationIndices))
@@ -102,6 +107,10 @@ public final class Trainer {
     public func step(_ batch: ArraySlice<Int>) -> SoftmaxCrossEntropy.Result {
         let n = batch.count
         data.images.copyImages(batch, into: workspace.input.pointer)
+        if let augmentation = options.augmentation {
+            let shape = network.inputShape
+            augmentation.apply(workspace.input.pointer, count: n, height: shape.height, width: shape.width, channels: shape.channels, rng: &augmentRNG)
+        }
         for (i, idx) in batch.enumerated() { labelBuffer[i] = data.images.labels[idx] }
         network.forward(workspace, count: n, zeroGradients: true)
         var result = SoftmaxCrossEntropy.evaluate(

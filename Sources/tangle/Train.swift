@@ -46,6 +46,9 @@ struct Train: ParsableCommand {
     @Option(help: "The model's input as HxWxC, e.g. 32x32x3 (default: from the data: its common size, colour when it has colour).")
     var input: String?
 
+    @Option(help: "Seeded augmentation (random crop with 4-pixel padding, horizontal flip): auto (on for photographs: an image folder with mixed borders), on, off.")
+    var augment = "auto"
+
     @Option(help: "Fashion-MNIST: training images held out for calibration (the last ones).")
     var calibrationCount = 1000
 
@@ -66,6 +69,7 @@ struct Train: ParsableCommand {
         guard calibrationFraction > 0, calibrationFraction < 1 else {
             throw ValidationError("--calibration-fraction must lie between 0 and 1, e.g. 0.1 holds out a tenth of every class (got \(calibrationFraction))")
         }
+        guard ["auto", "on", "off"].contains(augment) else { throw ValidationError("--augment takes auto, on or off") }
         if let input, InputShape.parse(input) == nil {
             throw ValidationError("--input takes HxWxC with C 1 or 3 and sides from 8 to 512, e.g. 28x28x1 or 32x32x3 (got \(input))")
         }
@@ -105,13 +109,18 @@ struct Train: ParsableCommand {
         options.batchSize = batchSize
         options.learningRate = learningRate
         options.seed = seed
+        let photographs = loaded.source.kind == "image-folder" && loaded.profile.polarity == "never"
+        if augment == "on" || (augment == "auto" && photographs) { options.augmentation = Augmentation() }
+        var profile = loaded.profile
+        profile.augmentation = options.augmentation?.record ?? []
+        print("augmentation: \(profile.augmentation.isEmpty ? "none" : profile.augmentation.joined(separator: ", "))\(augment == "auto" ? " (auto)" : "")")
         let folder = ModelFolder(path: out)
         // Replacing a model: its calibration and charts go with its weights.
         if force { try folder.removeModelFiles() }
         let card = ModelCard(
             name: name ?? (out as NSString).lastPathComponent, toolVersion: tangleVersion, created: rfc3339Now(),
             architecture: network.architecture, representations: ["pool1", "pool2", "fc1", "fc2", "logits"],
-            preprocessing: loaded.input.channels == 3 ? .colour : .fashionMNIST, profile: loaded.profile, classNames: train.classNames,
+            preprocessing: loaded.input.channels == 3 ? .colour : .fashionMNIST, profile: profile, classNames: train.classNames,
             data: loaded.source,
             hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: epochs, seed: seed))
         StopSignal.install()

@@ -89,6 +89,7 @@ struct TrainCommandTests {
         let profile = try #require(card["profile"] as? [String: Any])
         #expect(profile["polarity"] as? String == "never")
         #expect((profile["arrivals"] as? [String: Any])?["count"] as? Int == 26)
+        #expect((profile["augmentation"] as? [String])?.count == 2, "photographs are augmented by default")
         // --input overrides the data's shape.
         let small = try TangleBinary.run(["train", "--data", data, "--out", out + "/small", "--epochs", "1", "--batch-size", "8", "--no-test", "--input", "16x16x1"])
         #expect(small.status == 0, "\(small.stderr)")
