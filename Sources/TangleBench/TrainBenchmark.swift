@@ -43,6 +43,8 @@ public struct TrainBenchmark {
         public var blasKernel: BLASKernel
         /// The auxiliary terms trained (the objective beyond cross-entropy).
         public var objective: [ObjectiveTerm]
+        /// The network's input, `HxWxC`.
+        public var input: String
     }
 
     /// Timed windows.
@@ -53,6 +55,9 @@ public struct TrainBenchmark {
     public var warmupSteps = 10
     /// Images per step.
     public var batchSize = 256
+    /// The network's input: 28x28x1 trains on Fashion-MNIST (random images when it is missing);
+    /// any other shape on random images of that shape, as the reference's `--input` does.
+    public var input = Shape3(height: 28, width: 28, channels: 1)
 
     /// Creates a benchmark with the default sizes.
     public init() {}
@@ -65,19 +70,20 @@ public struct TrainBenchmark {
     ) throws -> Result {
         let images: LabelledImages
         let source: String
-        if let train = try? FashionMNIST(directory: dataDirectory).training() {
+        if input == Shape3(height: 28, width: 28, channels: 1), let train = try? FashionMNIST(directory: dataDirectory).training() {
             images = train
             source = "fashion-mnist"
         } else {
             var rng = SeededGenerator(seed: 3)
             let n = 4096
+            let pixels = (0..<(n * input.size)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let labels = (0..<n).map { _ in Int32(rng.next() % 10) }
             images = try LabelledImages(
-                rows: 28, columns: 28, pixels: (0..<(n * 784)).map { _ in UInt8(truncatingIfNeeded: rng.next()) },
-                labels: (0..<n).map { _ in Int32(rng.next() % 10) }, classNames: FashionMNIST.classNames)
+                rows: input.height, columns: input.width, channels: input.channels, pixels: pixels, labels: labels, classNames: FashionMNIST.classNames)
             source = "random"
         }
         let sgemm = MachineSGEMM.gflops()
-        let network = try Network(architecture: .reference(), seed: 0)
+        let network = try Network(architecture: .reference(input: input), seed: 0)
         var options = TrainingOptions()
         options.batchSize = batchSize
         let set = try TrainingSet(holdingOutLast: 0, of: images)
@@ -105,6 +111,6 @@ public struct TrainBenchmark {
             warmupSteps: warmupSteps, flopsPerImage: flops, achievedGflops: flops * median / 1e9,
             machineSgemmGflops: sgemm, fractionOfSgemm: flops * median / 1e9 / sgemm,
             peakRssMib: Statistics.peakRSSMiB(), workers: Parallel.workerCount, data: source, blas: BLAS.configuration, blasKernel: BLAS.kernel,
-            objective: terms.map(\.record))
+            objective: terms.map(\.record), input: input.description)
     }
 }

@@ -25,8 +25,15 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Folder with the Fashion-MNIST IDX files (random data when missing).")
     var data = FashionMNIST.defaultDirectory
 
+    @Option(help: "The network's input as HxWxC (default 28x28x1 on Fashion-MNIST; another shape trains on random images of it).")
+    var input = "28x28x1"
+
     @Flag(help: "Print one JSON object.")
     var json = false
+
+    func validate() throws {
+        guard InputShape.parse(input) != nil else { throw ValidationError("--input takes HxWxC with C 1 or 3, e.g. 32x32x3 (got \(input))") }
+    }
 
     @OptionGroup(title: "Entangled objective (with --snnl-factor the workload is the peer's: SNNL on all four hidden layers)")
     var objective: ObjectiveOptions
@@ -35,13 +42,14 @@ struct BenchTrain: ParsableCommand {
         var bench = TrainBenchmark()
         bench.windows = windows
         bench.stepsPerWindow = steps
+        bench.input = InputShape.parse(input) ?? bench.input
         let options = objective
         let r = try bench.run(dataDirectory: data) { try options.terms(network: $0, batchSize: 256, defaults: .bench) }
         if json {
             try printJSON(r)
         } else {
-            print(String(format: "training: %.0f images/s (median of %d windows; %.1f GFLOP/s = %.0f%% of SGEMM %.1f GFLOP/s); peak RSS %.0f MiB",
-                         r.imagesPerSecond, r.windowImagesPerSecond.count, r.achievedGflops, 100 * r.fractionOfSgemm,
+            print(String(format: "training (%@, %@): %.0f images/s (median of %d windows; %.1f GFLOP/s = %.0f%% of SGEMM %.1f GFLOP/s); peak RSS %.0f MiB",
+                         r.input, r.data, r.imagesPerSecond, r.windowImagesPerSecond.count, r.achievedGflops, 100 * r.fractionOfSgemm,
                          r.machineSgemmGflops, r.peakRssMib))
             print("BLAS kernel: \(r.blasKernel.summary)")
         }
