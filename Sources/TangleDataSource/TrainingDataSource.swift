@@ -77,7 +77,9 @@ public enum TrainingDataSource {
         var intake = DataSurvey.profile(name: (absolute as NSString).lastPathComponent, digest: "", arrivals: survey)
         intake.polarity = policy
         let load = try ImageFolder.load(absolute, preprocessor: DataSurvey.preprocessor(for: .forIntake(input: shape, profile: intake)))
-        var profile = DataSurvey.profile(name: (absolute as NSString).lastPathComponent, digest: load.digest.sha256, arrivals: load.arrivals)
+        let recorded = DataLocation.name(of: absolute)
+        var profile = DataSurvey.profile(name: recorded.name, digest: load.digest.sha256, arrivals: load.arrivals)
+        profile.subfolder = recorded.subfolder
         profile.polarity = policy
         let calibration = stratified(labels: load.images.labels, fraction: calibrationFraction, seed: seed)
         let held = Set(calibration)
@@ -108,7 +110,7 @@ public enum TrainingDataSource {
     /// calibration split, input and polarity policy.
     /// - Throws: when the data is missing or, for an image folder, no longer gives the split the card records.
     public static func open(card: ModelCard, override: String?) throws -> Loaded {
-        let directory = override ?? card.data.directory
+        let directory = try DataLocation.resolve(card: card, override: override)
         let split = card.data.calibration
         let shape = card.architecture.input
         let policy = card.profile?.polarity ?? "invert-light-border"
@@ -129,7 +131,7 @@ public enum TrainingDataSource {
 
     /// The digests that key the neighbour index, without decoding images.
     public static func digests(card: ModelCard, override: String?) throws -> [String] {
-        let directory = override ?? card.data.directory
+        let directory = try DataLocation.resolve(card: card, override: override)
         if card.data.kind == "image-folder" { return [try ImageFolder.digest(directory).sha256] }
         return try FashionMNIST(directory: directory).trainingProvenance().map(\.sha256)
     }

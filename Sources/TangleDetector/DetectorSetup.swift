@@ -5,7 +5,6 @@ import TangleDkNN
 import TangleModelStore
 import TangleNetwork
 import TangleTensor
-import TangleTraining
 import TangleVerdict
 
 /// A model folder made ready to judge: the network, its neighbour index (from the cache, or
@@ -59,7 +58,7 @@ public final class DetectorSetup: @unchecked Sendable {
         self.network = network
         // Refuse early, before any expensive work, when the calibration is missing or foreign.
         let calibration = requireCalibration ? try VerdictCalibration.load(modelFolder: model, weightsSha256: card.weightsSHA256) : nil
-        let directory = data ?? card.data.directory
+        let directory = try DataLocation.resolve(card: card, override: data)
         dataDirectory = directory
         let calibrationCount = card.data.calibration.count
         let loader = { try TrainingDataSource.open(card: card, override: data).set }

@@ -8,6 +8,8 @@ public struct DataProfile: Codable, Sendable, Equatable {
     /// The data set's name (the folder's name, or `fashion-mnist`): where a user keeps it,
     /// `$TANGLE_DATA/<name>` or `$XDG_DATA_HOME/tangle/datasets/<name>`.
     public var name: String
+    /// The folder inside the data set's folder that was trained on (`train` for CIFAR-10's layout), if any.
+    public var subfolder: String?
     /// SHA-256 over the training files' digests: which data, whatever folder it sits in.
     public var digest: String
     /// How polarity is treated, decided once from the training images' borders:

@@ -76,6 +76,26 @@ import Testing
         }
     }
 
+    @Test("No judging module's source imports a lab module (an undeclared import can build from a warm build folder)")
+    func judgingSourcesImportNoLabModule() throws {
+        let judging = Set(Self.targets(in: Self.section("The judging path", to: "The lab")).keys)
+        let labText = String(Self.manifest[try #require(Self.manifest.range(of: "// MARK: The lab"))!.upperBound...])
+        let lab = Set(Self.targets(in: labText).filter { !$0.key.hasSuffix("Tests") && $0.key != "tangle" }.keys)
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        var checked = 0
+        for module in judging.sorted() {
+            let folder = root.appendingPathComponent("Sources/\(module)")
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] where name.hasSuffix(".swift") {
+                let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+                let imported = text.matches(of: /(?m)^(?:@testable )?import ([A-Za-z0-9]+)/).map { String($0.1) }
+                #expect(Set(imported).isDisjoint(with: lab), "Sources/\(module)/\(name) imports \(Set(imported).intersection(lab).sorted())")
+                checked += 1
+            }
+        }
+        #expect(checked > 30)
+    }
+
     @Test("The parser reads targets, their local dependencies, and skips products")
     func parser() {
         let text = """
