@@ -189,6 +189,7 @@ let package = Package(
         .testTarget(name: "TangleModelStoreTests", dependencies: ["TangleModelStore", "TangleNetwork"]),
         .testTarget(name: "TangleReportTests", dependencies: ["TangleReport"]),
         .testTarget(name: "TangleProgressTests", dependencies: ["TangleProgress"]),
+        .testTarget(name: "TangleSamplesTests", dependencies: ["TangleSamples", "TangleWatch", "TangleData", "TangleNetwork", "TangleImage"]),
         // The package's own layout: the judging path depends on no lab module.
         .testTarget(name: "PackageLayoutTests"),
         .testTarget(name: "TangleWatchTests", dependencies: ["TangleWatch", "TangleVerdict", "TangleImage", "TangleData", "TangleTesting", "TangleHTTPClient"]),

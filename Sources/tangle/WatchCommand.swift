@@ -155,7 +155,10 @@ struct WatchCommand: AsyncParsableCommand {
         let watcher = Watcher(options: options, judge: judge, logger: logger, stop: stop)
         watcher.metrics = metrics
         watcher.readiness = readiness
-        watcher.seeder = Seeder.inboxSeeder(network: setup.network, classNames: setup.card.classNames, dataDirectory: setup.dataDirectory)
+        watcher.seeder = Seeder.inboxSeeder(network: setup.network, classNames: setup.card.classNames) {
+            let set = try setup.training()
+            return set.images.subset(set.calibrationIndices)
+        }
         if surface != nil { watcher.queue = queue }
         var metricsServer: MetricsServer?
         if let metricsPort, let metrics {
