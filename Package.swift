@@ -132,6 +132,7 @@ let package = Package(
             dependencies: [
                 "TangleAttacks", "TangleData", "TangleDetector", "TangleDigest", "TangleDkNN", "TangleMetrics", "TangleModelStore",
                 "TangleNetwork", "TangleTensor", "TangleVerdict", "TangleReport", "TangleProgress", "TangleDataSource", "TangleSeparation",
+                "TangleImage", "TangleImageFolder",
             ]),
         // Sample inputs a first start seeds the inbox with: test images, inverted, shuffled, attacked.
         .target(name: "TangleSamples", dependencies: ["TangleAttacks", "TangleData", "TangleImage", "TangleNetwork", "TangleTensor", "TangleWatch"]),
@@ -182,7 +183,9 @@ let package = Package(
                 "TangleTesting", "TangleDataSource", "TangleImage", "TangleData", "TangleModelStore", "TangleNetwork", "TangleTraining", "TangleEvaluation",
             ]),
         .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN"]),
-        .testTarget(name: "TangleEvaluationTests", dependencies: ["TangleEvaluation", "TangleDetector", "TangleDkNN", "TangleVerdict"]),
+        .testTarget(
+            name: "TangleEvaluationTests",
+            dependencies: ["TangleEvaluation", "TangleDetector", "TangleDkNN", "TangleVerdict", "TangleData", "TangleDataSource", "TangleImage", "TangleModelStore", "TangleNetwork", "TangleTesting"]),
         .testTarget(name: "TangleImageTests", dependencies: ["TangleImage", "CPNG", "CJPEGDecode"]),
         .testTarget(name: "TangleImageFolderTests", dependencies: ["TangleImageFolder", "TangleImage", "TangleData"]),
         .testTarget(name: "TangleDataTests", dependencies: ["TangleData", "CZlib"]),

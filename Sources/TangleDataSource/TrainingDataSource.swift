@@ -93,7 +93,7 @@ public enum TrainingDataSource {
     }
 
     /// Grey images brought to another input through the intake (as a dropped file would be).
-    static func reshaped(_ images: LabelledImages, with preprocessor: Preprocessor) throws -> LabelledImages {
+    public static func reshaped(_ images: LabelledImages, with preprocessor: Preprocessor) throws -> LabelledImages {
         var pixels: [UInt8] = []
         pixels.reserveCapacity(images.count * preprocessor.rows * preprocessor.columns * preprocessor.channels)
         for i in 0..<images.count {

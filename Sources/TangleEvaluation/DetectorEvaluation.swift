@@ -34,6 +34,8 @@ public struct DetectorEvaluation {
     public var recalibrate = false
     /// When set, every input's scores and pixels are written here (design experiments).
     public var dumpDirectory: String?
+    /// The test set: a class folder or an IDX pair (nil: Fashion-MNIST's, for a model trained on it).
+    public var testPath: String?
 
     /// Creates an evaluation.
     public init(
@@ -48,19 +50,6 @@ public struct DetectorEvaluation {
         self.cache = cache
         self.indexDimension = indexDimension
         self.indexStorage = indexStorage
-    }
-
-    /// Reads an IDX image file, or the `t10k-images-idx3-ubyte[.gz]` inside a folder.
-    public static func loadImages(_ path: String) throws -> LabelledImages {
-        var isDir: ObjCBool = false
-        var file = path
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            let plain = (path as NSString).appendingPathComponent("t10k-images-idx3-ubyte")
-            file = FileManager.default.fileExists(atPath: plain) ? plain : plain + ".gz"
-        }
-        let im = try IDX.readImages(at: file, missingHint: "give an IDX image file or a folder holding t10k-images-idx3-ubyte[.gz]")
-        return try LabelledImages(
-            rows: im.rows, columns: im.columns, pixels: im.pixels, labels: [Int32](repeating: 0, count: im.count), classNames: ["?"])
     }
 
     /// The report and the reliability diagram (SVG).
@@ -88,7 +77,7 @@ public struct DetectorEvaluation {
         }
         let network = setup.network, detector = setup.detector
         let layers = detector.index.layers.map(\.name)
-        let test = try FashionMNIST(directory: setup.dataDirectory).test()
+        let test = try EvaluationInputs.test(card: setup.card, path: testPath, data: data)
         let size = network.inputShape.size
         let scoring = ProgressScoring(
             detector: detector, label: "evaluate", total: test.count + oodSets.reduce(0) { $0 + $1.1.count } + attacks.count * min(attackCount, test.count))
@@ -202,10 +191,13 @@ public struct DetectorEvaluation {
 public enum EvaluationError: Error, Sendable, CustomStringConvertible {
     /// Images of the wrong size.
     case shape(String)
+    /// Evaluation data that cannot be used as given; the text says what to pass.
+    case input(String)
 
     public var description: String {
         switch self {
         case .shape(let s): s + ": resize them to the model's input first"
+        case .input(let s): s
         }
     }
 }

@@ -30,7 +30,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
     var cache: String?
 
-    @Option(parsing: .singleValue, help: "Outlier examples NAME=PATH (an IDX image file or a folder with one); repeatable. Never the evaluation set.")
+    @Option(parsing: .singleValue, help: "Outlier examples NAME=PATH (an IDX image file, a folder with one, or any folder of images); repeatable. Never the evaluation set.")
     var outliers: [String] = []
 
     @Option(help: "Attacks generated from the calibration split.")
@@ -56,7 +56,7 @@ struct CalibrateCommand: ParsableCommand {
         let attackList = try parseAttacks(attacks)
         let outlierSets = try outliers.map { spec -> (String, LabelledImages) in
             let (name, path) = try parseNamedPath(spec, option: "--outliers")
-            return (name, try DetectorEvaluation.loadImages(path))
+            return (name, try EvaluationInputs.outliers(path, card: setup.card))
         }
         let outcome = try CalibrationRun(setup: setup, calibrator: calibrator, attacks: attackList, outliers: outlierSets).run()
         let c = outcome.calibration

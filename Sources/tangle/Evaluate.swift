@@ -15,13 +15,16 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Model folder.")
     var model = "models/fashion-mnist"
 
-    @Option(help: "Folder with the test IDX files (default: the one the model card names).")
+    @Option(help: "Folder with the training data (default: where the model finds it).")
     var data: String?
+
+    @Option(help: "The test set: a class folder (<class>/*.png|jpg) or a folder with an IDX image + label pair (default: Fashion-MNIST's test set, for Fashion-MNIST models).")
+    var test: String?
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
-    @Option(parsing: .singleValue, help: "An outlier set NAME=PATH (an IDX image file, or a folder with t10k-images-idx3-ubyte[.gz]); repeatable. Runs the detector report.")
+    @Option(parsing: .singleValue, help: "An outlier set NAME=PATH (an IDX image file, a folder with t10k-images-idx3-ubyte[.gz], or any folder of images); repeatable. Runs the detector report.")
     var ood: [String] = []
 
     @Option(help: "Attacks for the detector report, e.g. fgsm:0.05,fgsm:0.1,bim:0.1.")
@@ -57,7 +60,7 @@ struct Evaluate: ParsableCommand {
             return
         }
         let (card, network) = try ModelFolder(path: model).loadNetwork()
-        let test = try FashionMNIST(directory: data ?? card.data.directory).test()
+        let test = try EvaluationInputs.test(card: card, path: self.test, data: data)
         let t0 = Date()
         let report = Evaluator(network: network).evaluate(test)
         let seconds = Date().timeIntervalSince(t0)
@@ -90,15 +93,17 @@ struct Evaluate: ParsableCommand {
 
 extension Evaluate {
     func runDetector() throws {
+        let card = try ModelFolder(path: model).readCard()
         let sets = try ood.map { spec -> (String, LabelledImages) in
             let (name, path) = try parseNamedPath(spec, option: "--ood")
-            return (name, try DetectorEvaluation.loadImages(path))
+            return (name, try EvaluationInputs.outliers(path, card: card))
         }
         var evaluation = DetectorEvaluation(
             model: model, data: data, oodSets: sets, attacks: try parseAttacks(attacks ?? ""), attackCount: attackCount, cache: cache,
             indexDimension: indexDimension, indexStorage: indexStorage)
         evaluation.recalibrate = recalibrate
         evaluation.dumpDirectory = dumpScores
+        evaluation.testPath = test
         let outcome = try evaluation.run()
         let report = outcome.report
         let svgPath = reliabilitySvg ?? (model as NSString).appendingPathComponent("reliability.svg")

@@ -1,0 +1,134 @@
+import Foundation
+import TangleData
+import TangleDataSource
+import TangleDigest
+import TangleImage
+import TangleImageFolder
+import TangleModelStore
+
+/// The inputs an evaluation or a calibration run reads, brought to a model's input through the same
+/// intake a dropped file goes through (decode, the card's preprocessing): a 28x28 grey digit reaches
+/// a 32x32x3 model the way a dropped PNG would.
+public enum EvaluationInputs {
+    /// A labelled test set for the model of `card`:
+    /// - `path` a class folder (`<class>/*.png|jpg`, class names among the card's), or a folder
+    ///   holding an IDX pair (`t10k-images-idx3-ubyte[.gz]` and `t10k-labels-idx1-ubyte[.gz]`);
+    /// - without `path`, Fashion-MNIST's test set, for a model trained on Fashion-MNIST only.
+    /// - Throws: ``EvaluationError/shape(_:)`` with what to pass, or data and image errors.
+    public static func test(card: ModelCard, path: String?, data: String?) throws -> LabelledImages {
+        let preprocessor = DataSurvey.preprocessor(for: card)
+        guard let path else {
+            guard card.data.kind == "fashion-mnist" else {
+                throw EvaluationError.input(
+                    "\(card.name) was trained on \(card.profile?.name ?? card.data.directory), which has no test split Tangle knows: pass --test with a class folder of test images (CIFAR-10: `tar -xzf test.tar.gz` gives test/<class>/*.jpg)")
+            }
+            let test = try FashionMNIST(directory: try DataLocation.resolve(card: card, override: data)).test()
+            return try fitted(test, preprocessor: preprocessor)
+        }
+        if let pair = idxPair(path) {
+            let images = try IDXDataset.load(images: pair.images, labels: pair.labels, classNames: card.classNames, missingHint: "give the IDX image and label files")
+            return try fitted(images, preprocessor: preprocessor)
+        }
+        let load = try ImageFolder.load(path, preprocessor: preprocessor)
+        // The folder's classes by name onto the model's labels.
+        var map: [Int32] = []
+        for name in load.images.classNames {
+            guard let i = card.classNames.firstIndex(of: name) else {
+                throw EvaluationError.input("\(path) has a class folder \(name) that the model does not know; its classes are \(card.classNames.joined(separator: ", "))")
+            }
+            map.append(Int32(i))
+        }
+        return try LabelledImages(
+            rows: load.images.rows, columns: load.images.columns, channels: load.images.channels, pixels: load.images.pixels,
+            labels: load.images.labels.map { map[Int($0)] }, classNames: card.classNames)
+    }
+
+    /// An outlier set at the model's input: an IDX image file, a folder holding
+    /// `t10k-images-idx3-ubyte[.gz]`, or any folder of PNG/JPEG images (subfolders included;
+    /// undecodable files left out). Labels are all 0.
+    public static func outliers(_ path: String, card: ModelCard) throws -> LabelledImages {
+        let preprocessor = DataSurvey.preprocessor(for: card)
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+        if exists && !isFolder.boolValue || idxPair(path) != nil {
+            let file = idxPair(path)?.images ?? path
+            let im = try IDX.readImages(at: file, missingHint: "give an IDX image file, a folder holding t10k-images-idx3-ubyte[.gz], or a folder of images")
+            let images = try LabelledImages(rows: im.rows, columns: im.columns, pixels: im.pixels, labels: [Int32](repeating: 0, count: im.count), classNames: ["?"])
+            return try fitted(images, preprocessor: preprocessor)
+        }
+        guard exists else { throw DataError.missingFile(path: path, hint: "give an IDX image file or a folder of images") }
+        let decoder = ImageDecoder()
+        var pixels: [UInt8] = []
+        var count = 0
+        for file in allFiles(path) {
+            guard let bytes = try? decoder.readFile(file, followSymlinks: false), let image = try? decoder.decode(bytes) else { continue }
+            pixels += preprocessor.process(image).bytes
+            count += 1
+        }
+        guard count > 0 else { throw DataError.invalid("\(path) holds no PNG or JPEG image") }
+        return try LabelledImages(
+            rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels,
+            labels: [Int32](repeating: 0, count: count), classNames: ["?"])
+    }
+
+    /// Images of the model's input as they are; any other shape through the intake.
+    static func fitted(_ images: LabelledImages, preprocessor: Preprocessor) throws -> LabelledImages {
+        if images.rows == preprocessor.rows && images.columns == preprocessor.columns && images.channels == preprocessor.channels
+            && (images.channels == 3 || preprocessor.polarity == .never || !needsInversion(images, preprocessor))
+        {
+            return images
+        }
+        return try TrainingDataSource.reshaped(images, with: preprocessor)
+    }
+
+    /// Whether any image would be inverted by the intake (a light-bordered grey digit for a model
+    /// whose training borders are dark): then the intake must run even at the same size.
+    static func needsInversion(_ images: LabelledImages, _ preprocessor: Preprocessor) -> Bool {
+        // Same-size grey images: the intake differs from the bytes only by inversion; check each border.
+        let (h, w) = (images.rows, images.columns)
+        for i in 0..<images.count {
+            let base = i * images.imageSize
+            var sum = 0, n = 0
+            for x in 0..<w {
+                sum += Int(images.pixels[base + x]) + Int(images.pixels[base + (h - 1) * w + x])
+                n += 2
+            }
+            for y in 1..<max(1, h - 1) {
+                sum += Int(images.pixels[base + y * w]) + Int(images.pixels[base + y * w + w - 1])
+                n += 2
+            }
+            let mean = Float(sum) / Float(max(n, 1)) / 255
+            if preprocessor.polarity == .always || (mean > preprocessor.borderThreshold) == preprocessor.darkBorders { return true }
+        }
+        return false
+    }
+
+    /// The IDX image and label files a folder (or an image file beside its labels) holds, if any.
+    static func idxPair(_ path: String) -> (images: String, labels: String)? {
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return nil }
+        for stem in ["t10k", "train"] {
+            for ext in ["", ".gz"] {
+                let images = "\(path)/\(stem)-images-idx3-ubyte\(ext)"
+                let labels = "\(path)/\(stem)-labels-idx1-ubyte\(ext)"
+                if fm.fileExists(atPath: images) && fm.fileExists(atPath: labels) { return (images, labels) }
+                if fm.fileExists(atPath: images) { return (images, "") }
+            }
+        }
+        return nil
+    }
+
+    /// Every visible file under `folder`, depth first, names sorted.
+    static func allFiles(_ folder: String) -> [String] {
+        let fm = FileManager.default
+        var out: [String] = []
+        for name in ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter({ !$0.hasPrefix(".") }).sorted() {
+            let p = (folder as NSString).appendingPathComponent(name)
+            var isFolder: ObjCBool = false
+            guard fm.fileExists(atPath: p, isDirectory: &isFolder) else { continue }
+            if isFolder.boolValue { out += allFiles(p) } else { out.append(p) }
+        }
+        return out
+    }
+}
