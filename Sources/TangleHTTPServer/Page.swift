@@ -118,7 +118,6 @@ enum Page {
           li.dataset.verdict = r.verdict;
           const img = el("img", "thumb");
           img.alt = "";
-          img.loading = "lazy";
           img.addEventListener("error", () => img.classList.add("missing"));
           img.src = "/v1/images/" + encodeURIComponent(r.id);
           li.append(img);
