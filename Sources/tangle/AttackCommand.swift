@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TangleAttacks
 import TangleData
+import TangleEvaluation
 import TangleImage
 import TangleModelStore
 import TangleNetwork
@@ -17,8 +18,11 @@ struct AttackCommand: ParsableCommand {
     @Option(help: "Model folder.")
     var model = "models/fashion-mnist"
 
-    @Option(help: "Folder with the Fashion-MNIST IDX files whose test images are attacked (default: the model card's).")
+    @Option(help: "Folder with the training data (default: where the model finds it).")
     var data: String?
+
+    @Option(help: "The images attacked: a class folder (<class>/*.png|jpg) or a folder with an IDX image + label pair (default: Fashion-MNIST's test set, for Fashion-MNIST models).")
+    var test: String?
 
     @Option(help: "fgsm or bim.")
     var method = "fgsm"
@@ -42,7 +46,7 @@ struct AttackCommand: ParsableCommand {
         guard let m = Attack.Method(rawValue: method) else { throw ValidationError("--method must be fgsm or bim") }
         guard eps >= 0, eps <= 1 else { throw ValidationError("--eps must be within [0, 1]") }
         let (card, network) = try ModelFolder(path: model).loadNetwork()
-        let test = try FashionMNIST(directory: data ?? card.data.directory).test()
+        let test = try EvaluationInputs.test(card: card, path: self.test, data: data)
         guard first >= 0, first < test.count else { throw ValidationError("--first must be below \(test.count)") }
         let n = min(count, test.count - first)
         let size = network.inputShape.size
@@ -54,17 +58,18 @@ struct AttackCommand: ParsableCommand {
         labels.withUnsafeBufferPointer { attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let evaluator = Evaluator(network: network)
-        let (h, w) = (network.inputShape.height, network.inputShape.width)
-        var pixels = [UInt8](repeating: 0, count: h * w)
+        let (h, w, c) = (network.inputShape.height, network.inputShape.width, network.inputShape.channels)
+        var pixels = [UInt8](repeating: 0, count: size)
         for i in 0..<n {
-            for j in 0..<(h * w) { pixels[j] = UInt8((x[i * size + j] * 255).rounded().clamped(to: 0...255)) }
+            for j in 0..<size { pixels[j] = UInt8((x[i * size + j] * 255).rounded().clamped(to: 0...255)) }
             let label = card.classNames[Int(labels[i])].replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "-")
             let name = String(format: "%05d-%@-%@-%@.png", first + i, label, method, String(eps))
-            try PNG.writeGray(pixels, width: w, height: h, to: (out as NSString).appendingPathComponent(name))
+            try Data(try PNG.encode(pixels, width: w, height: h, layout: c == 3 ? .rgb : .gray)).write(
+                to: URL(fileURLWithPath: (out as NSString).appendingPathComponent(name)))
         }
         // Accuracy on what was written (the 8-bit files), against the clean images.
         let written = try LabelledImages(
-            rows: h, columns: w,
+            rows: h, columns: w, channels: c,
             pixels: (0..<(n * size)).map { UInt8((x[$0] * 255).rounded().clamped(to: 0...255)) }, labels: labels,
             classNames: card.classNames)
         let before = evaluator.evaluate(test, indices: Array(first..<(first + n))).accuracy

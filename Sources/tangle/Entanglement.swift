@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import TangleData
+import TangleDataSource
+import TangleEvaluation
 import TangleEntanglement
 import TangleModelStore
 import TangleTraining
@@ -63,8 +65,18 @@ struct Entanglement: ParsableCommand {
                 throw ValidationError("give --model DIR (with --data), or --real FILE and --synthetic FILE")
             }
             let (card, network) = try ModelFolder(path: model).loadNetwork()
-            let source = FashionMNIST(directory: data ?? card.data.directory)
-            let images = split == "train" ? try source.training() : try source.test()
+            let images: LabelledImages
+            if card.data.kind == "fashion-mnist" && data.map({ TrainingDataSource.kind(of: $0) == "fashion-mnist" }) ?? true {
+                let source = FashionMNIST(directory: try DataLocation.resolve(card: card, override: data))
+                images = split == "train" ? try source.training() : try source.test()
+            } else if let data {
+                // A class folder, through the model's intake.
+                images = try EvaluationInputs.test(card: card, path: data, data: nil)
+            } else {
+                // Any other model: its own calibration split.
+                let set = try TrainingDataSource.open(card: card, override: nil).set
+                images = set.images.subset(set.calibrationIndices)
+            }
             let hidden = card.representations.filter { $0 != network.representationNames.last }
             rows = try EntanglementAnalysis.layers(
                 network: network, images: images, count: count, layers: hidden, distance: distance,
