@@ -22,7 +22,7 @@ struct Entanglement: ParsableCommand {
     @Option(help: "Model folder.")
     var model: String?
 
-    @Option(help: "Labelled data: a folder with Fashion-MNIST-named IDX files (default: the model's).")
+    @Option(help: "Labelled data: a class folder (<class>/*.png|jpg), or a folder with Fashion-MNIST-named IDX files (default: Fashion-MNIST for its models, else the model's own calibration split).")
     var data: String?
 
     @Option(help: "Which split of --data to use: test or train.")
