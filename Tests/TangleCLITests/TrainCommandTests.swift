@@ -90,6 +90,20 @@ struct TrainCommandTests {
         #expect(profile["polarity"] as? String == "never")
         #expect((profile["arrivals"] as? [String: Any])?["count"] as? Int == 26)
         #expect((profile["augmentation"] as? [String])?.count == 2, "photographs are augmented by default")
+        // The lab's commands work on it: evaluate on a class folder, attacks in colour, entanglement on its own split.
+        let evaluate = try TangleBinary.run(["evaluate", "--model", out + "/colour", "--test", data, "--json"])
+        #expect(evaluate.status == 0, "\(evaluate.stderr)")
+        let figures = try JSONSerialization.jsonObject(with: Data(evaluate.stdout.utf8)) as? [String: Any]
+        #expect((figures?["count"] as? Int) == 26 && (figures?["accuracy"] as? Double).map { (0...1).contains($0) } == true)
+        let attack = try TangleBinary.run(["attack", "--model", out + "/colour", "--test", data, "--count", "3", "--out", out + "/attacks"])
+        #expect(attack.status == 0, "\(attack.stderr)")
+        let attacked = try FileManager.default.contentsOfDirectory(atPath: out + "/attacks").sorted()
+        #expect(attacked.count == 3)
+        let png = try Data(contentsOf: URL(fileURLWithPath: out + "/attacks/" + attacked[0]))
+        #expect(png.count > 26 && png[25] == 2, "colour type 2: RGB")
+        let entanglement = try TangleBinary.run(["entanglement", "--model", out + "/colour", "--count", "6", "--json"])
+        #expect(entanglement.status == 0, "\(entanglement.stderr)")
+        #expect(entanglement.stdout.contains("pool1") && entanglement.stdout.contains("fc2"), "\(entanglement.stdout)")
         // --input overrides the data's shape.
         let small = try TangleBinary.run(["train", "--data", data, "--out", out + "/small", "--epochs", "1", "--batch-size", "8", "--no-test", "--input", "16x16x1"])
         #expect(small.status == 0, "\(small.stderr)")
