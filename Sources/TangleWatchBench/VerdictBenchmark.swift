@@ -38,7 +38,14 @@ public struct VerdictBenchmark {
     public static func run(model: String, data: String?, freshCache: String?, batch: Int = 1000, runs: Int = 5, singles: Int = 200) throws -> Figures {
         let setup = try DetectorSetup(model: model, data: data, cache: freshCache, requireCalibration: true)
         guard let rule = setup.rule else { throw CalibrationError.missing(modelFolder: model) }
-        let test = try FashionMNIST(directory: setup.dataDirectory).test()
+        // Fashion-MNIST's test set for its models; any other model's own calibration split.
+        let test: LabelledImages
+        if setup.card.data.kind == "fashion-mnist" {
+            test = try FashionMNIST(directory: setup.dataDirectory).test()
+        } else {
+            let set = try setup.training()
+            test = set.images.subset(set.calibrationIndices)
+        }
         let size = setup.network.inputShape.size
         let n = min(batch, test.count)
         let x = FloatBuffer(count: n * size)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TangleData
+import TangleDataSource
 import TangleModelStore
 import TangleSeparation
 import TangleTraining
@@ -30,8 +31,9 @@ struct SeparationCommand: ParsableCommand {
 
     func run() throws {
         let (card, network) = try ModelFolder(path: model).loadNetwork()
-        let train = try FashionMNIST(directory: data ?? card.data.directory).training()
-        let set = try TrainingSet(holdingOutLast: card.data.calibration.count, of: train)
+        // The model's own training data and calibration split, whatever it was trained on.
+        let set = try TrainingDataSource.open(card: card, override: data).set
+        let train = set.images
         var s = Separation()
         s.trainCount = trainCount
         let hidden = card.representations.filter { $0 != network.representationNames.last }
