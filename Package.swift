@@ -79,7 +79,7 @@ let package = Package(
             name: "TangleDkNN", dependencies: ["TangleNeighbors", "TangleTensor", "TangleNetwork", "TangleData", "TangleProgress", "CRowGEMM"],
             swiftSettings: optimisedInDebug),
         // The verdict rule: evidence, calibration, in-distribution / outlier / adversarial, the record.
-        .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleDigest", "TangleFiles"]),
+        .target(name: "TangleVerdict", dependencies: ["TangleDkNN", "TangleNetwork", "TangleDigest", "TangleFiles"]),
         // A model folder opened to judge: network, calibration, the cached neighbour index and Gaussians.
         .target(
             name: "TangleDetector",
@@ -182,7 +182,7 @@ let package = Package(
             dependencies: [
                 "TangleTesting", "TangleDataSource", "TangleImage", "TangleData", "TangleModelStore", "TangleNetwork", "TangleTraining", "TangleEvaluation",
             ]),
-        .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN"]),
+        .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN", "TangleNetwork"]),
         .testTarget(
             name: "TangleEvaluationTests",
             dependencies: ["TangleEvaluation", "TangleDetector", "TangleDkNN", "TangleVerdict", "TangleData", "TangleDataSource", "TangleImage", "TangleModelStore", "TangleNetwork", "TangleTesting"]),

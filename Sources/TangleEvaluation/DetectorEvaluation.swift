@@ -70,8 +70,8 @@ public struct DetectorEvaluation {
         } else {
             let layers = setup.detector.index.layers.map(\.name)
             let calibrator = Calibrator(
-                targetFalseFlagRate: 0.05, outlierEvidence: Calibrator.defaultOutlierEvidence(layers: layers),
-                adversarialEvidence: Calibrator.defaultAdversarialEvidence(layers: layers))
+                targetFalseFlagRate: 0.05, outlierEvidence: Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)),
+                adversarialEvidence: Calibrator.defaultAdversarialEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)))
             rule = VerdictRule(
                 calibration: try CalibrationRun(setup: setup, calibrator: calibrator, attacks: CalibrationRun.defaultAttacks, outliers: []).run().calibration)
         }

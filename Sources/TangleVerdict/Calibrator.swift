@@ -12,19 +12,20 @@ public struct Calibrator: Sendable {
     /// The evidence of "pushed across a class boundary".
     public var adversarialEvidence: [String]
 
-    /// The default outlier evidence for a detector with these index layers: the k-th-neighbour
-    /// distances in the first two layers.
-    public static func defaultOutlierEvidence(layers: [String]) -> [String] {
-        layers.prefix(2).map { Evidence(.distance, layer: $0).description }
+    /// The default outlier evidence, by role: the k-th-neighbour distances in the pooling layers
+    /// (the convolutional representations: inputs unlike anything in the training data are far
+    /// from it there).
+    public static func defaultOutlierEvidence(roles: LayerRoles) -> [String] {
+        roles.pooling.prefix(2).map { Evidence(.distance, layer: $0).description }
     }
 
-    /// The default adversarial evidence: predicted-class neighbours in the first layer, the
-    /// distance in the third (the first fully connected one in Tangle's architecture),
-    /// Mahalanobis, feature squeezing and dark-region roughness at both exponents.
-    public static func defaultAdversarialEvidence(layers: [String]) -> [String] {
+    /// The default adversarial evidence, by role: predicted-class neighbours in the first pooling
+    /// layer, the distance in the first hidden fully connected layer, Mahalanobis, feature squeezing
+    /// and dark-region roughness at both exponents.
+    public static func defaultAdversarialEvidence(roles: LayerRoles) -> [String] {
         var e: [Evidence] = []
-        if let first = layers.first { e.append(Evidence(.predictedClassNeighbours, layer: first)) }
-        if layers.count > 2 { e.append(Evidence(.distance, layer: layers[2])) }
+        if let first = roles.pooling.first { e.append(Evidence(.predictedClassNeighbours, layer: first)) }
+        if let dense = roles.dense.first { e.append(Evidence(.distance, layer: dense)) }
         e += [Evidence(.mahalanobis), Evidence(.squeeze)] + Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
         return e.map(\.description)
     }

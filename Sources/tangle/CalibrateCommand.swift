@@ -36,10 +36,10 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Attacks generated from the calibration split.")
     var attacks = "fgsm:0.05,fgsm:0.1,fgsm:0.2,bim:0.1"
 
-    @Option(help: "Evidence of 'outlier', comma-separated (default: knn distance in the first two layers).")
+    @Option(help: "Evidence of 'outlier', comma-separated (default: knn distance in the pooling layers).")
     var outlierEvidence: String?
 
-    @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first layer>, knn_<third layer>, mahalanobis, squeeze, roughness_2, roughness_8).")
+    @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first pooling layer>, knn_<first hidden dense layer>, mahalanobis, squeeze, roughness_2, roughness_8).")
     var adversarialEvidence: String?
 
     func run() throws {
@@ -50,8 +50,8 @@ struct CalibrateCommand: ParsableCommand {
         let layers = setup.detector.index.layers.map(\.name)
         let calibrator = Calibrator(
             targetFalseFlagRate: targetFPR,
-            outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(layers: layers),
-            adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(layers: layers))
+            outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)),
+            adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)))
         try calibrator.check(calibrationCount: setup.card.data.calibration.count)
         let attackList = try parseAttacks(attacks)
         let outlierSets = try outliers.map { spec -> (String, LabelledImages) in

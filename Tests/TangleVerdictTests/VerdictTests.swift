@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TangleDkNN
+import TangleNetwork
 @testable import TangleVerdict
 
 /// Synthetic scores: two layers, two classes, k = 10. `far` moves an input away from the data in
@@ -22,12 +23,14 @@ func scores(_ i: Int, far: Double = 0, pushed: Double = 0, prediction: Int = 0) 
     return s
 }
 
+let roles = LayerRoles(pooling: ["a", "b"], dense: ["c"])
+
 let subject = Calibrator.Subject(model: "m", weightsSha256: "abc", layers: ["a", "b", "c"], classNames: ["Zero", "One"], k: 10, kDistance: 5)
 
 func calibrator(_ target: Double = 0.05) -> Calibrator {
     Calibrator(
-        targetFalseFlagRate: target, outlierEvidence: Calibrator.defaultOutlierEvidence(layers: subject.layers),
-        adversarialEvidence: Calibrator.defaultAdversarialEvidence(layers: subject.layers))
+        targetFalseFlagRate: target, outlierEvidence: Calibrator.defaultOutlierEvidence(roles: roles),
+        adversarialEvidence: Calibrator.defaultAdversarialEvidence(roles: roles))
 }
 
 @Suite struct TailReferenceTests {
@@ -212,5 +215,20 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         #expect(mkfifo(dir + "/calibration.json", 0o644) == 0)
         let fifo = try #require(throws: CalibrationError.self) { try VerdictCalibration.load(modelFolder: dir, weightsSha256: "abc") }
         #expect(fifo.description.contains("FIFO"), "\(fifo)")
+    }
+}
+
+@Suite struct LayerRolesTests {
+    @Test("Default evidence names layers by role, read from the architecture, whatever their order in the index")
+    func roles() {
+        let reference = Architecture.reference(input: Shape3(height: 32, width: 32, channels: 3), classes: 10)
+        let r = LayerRoles(architecture: reference, among: ["logits", "fc2", "fc1", "pool2", "pool1"])
+        #expect(r == LayerRoles(pooling: ["pool1", "pool2"], dense: ["fc1", "fc2"]))
+        #expect(Calibrator.defaultOutlierEvidence(roles: r) == ["knn_pool1", "knn_pool2"])
+        #expect(Array(Calibrator.defaultAdversarialEvidence(roles: r).prefix(2)) == ["neighbours_pool1", "knn_fc1"])
+        // An index without the pooling layers has no pooling evidence, rather than whatever comes first.
+        let late = LayerRoles(architecture: reference, among: ["fc1", "fc2", "logits"])
+        #expect(Calibrator.defaultOutlierEvidence(roles: late).isEmpty)
+        #expect(Calibrator.defaultAdversarialEvidence(roles: late).first == "knn_fc1")
     }
 }
