@@ -18,7 +18,8 @@ struct BrowserTests {
         let d = try WatchDaemon(root: root, extra: ["--http-port", "0"], seed: true)
         let port = try #require(d.httpPort(), "no port: \(d.stderr)")
         #expect(d.waitReady(), "\(d.stderr)")
-        #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count >= 12 }, "\(d.stderr)")
+        // The records are written before the files move: wait for both.
+        #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count >= 12 && WatchFixtures.destinations(root).count >= 12 }, "\(d.stderr)")
         let seeded = WatchFixtures.records(root)
 
         let browser = try HeadlessBrowser()

@@ -59,7 +59,8 @@ struct HTTPServerTests {
     func postedRecordsMatchClassify() throws {
         let (d, port, root) = try Self.daemon("http-judge", seed: true)
         defer { WatchFixtures.remove(root) }
-        #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count >= 12 }, "\(d.stderr)")
+        // The records are written before the files move: wait for both.
+        #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count >= 12 && WatchFixtures.destinations(root).count >= 12 }, "\(d.stderr)")
         // One seeded sample of each verdict, and a PNG cut short.
         let folder = root + "-posted"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
