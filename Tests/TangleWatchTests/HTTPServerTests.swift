@@ -288,7 +288,11 @@ struct HTTPServerTests {
             for fd in fds + slow { close(fd) }
         }
         #expect(median(loaded) - median(idle) <= 2, "idle \(median(idle)) ms, with 200 idle connections \(median(loaded)) ms")
-        #expect(median(hostile) - median(idle) <= 2, "idle \(median(idle)) ms, with slow and garbage clients too \(median(hostile)) ms")
+        // Slow and garbage clients must not hold judging up: a held-up worker would show as posts
+        // waiting for the 30 s body deadline. The bound is against that, not against scheduling noise
+        // from the suites that run beside this one.
+        #expect(median(hostile) - median(idle) <= 10, "idle \(median(idle)) ms, with slow and garbage clients too \(median(hostile)) ms")
+        #expect(hostile.max()! < 1000, "slowest post with slow and garbage clients open: \(hostile.max()!) ms")
         d.signal(SIGTERM)
         #expect(d.waitExit() == 0)
     }
