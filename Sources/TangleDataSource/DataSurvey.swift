@@ -75,11 +75,15 @@ public enum DataSurvey {
     /// architecture, polarity from the profile (a card without one inverts light-bordered inputs, as
     /// before profiles existed). `polarity` other than `auto` overrides the profile.
     public static func preprocessor(for card: ModelCard, polarity: Polarity = .auto) -> Preprocessor {
-        let input = card.architecture.input
+        preprocessor(input: card.architecture.input, profile: card.profile, polarity: polarity)
+    }
+
+    /// The preprocessing for a model input and data profile (before the model exists: training data).
+    public static func preprocessor(input: Shape3, profile: DataProfile?, polarity: Polarity = .auto) -> Preprocessor {
         var p = Preprocessor(
-            rows: input.height, columns: input.width, channels: input.channels, background: Float(card.profile?.background ?? 0), polarity: polarity)
+            rows: input.height, columns: input.width, channels: input.channels, background: Float(profile?.background ?? 0), polarity: polarity)
         if polarity == .auto {
-            switch card.profile?.polarity ?? "invert-light-border" {
+            switch profile?.polarity ?? "invert-light-border" {
             case "invert-dark-border": p.darkBorders = false
             case "never": p.polarity = .never
             default: break

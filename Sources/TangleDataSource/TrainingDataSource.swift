@@ -58,9 +58,9 @@ public enum TrainingDataSource {
             let shape = input ?? Shape3(height: train.rows, width: train.columns, channels: 1)
             var test = withTest ? try source.test() : nil
             if shape != Shape3(height: train.rows, width: train.columns, channels: 1) {
-                let card = ModelCard.forIntake(input: shape, profile: profile)
-                train = try reshaped(train, with: DataSurvey.preprocessor(for: card))
-                test = try test.map { try reshaped($0, with: DataSurvey.preprocessor(for: card)) }
+                let intake = DataSurvey.preprocessor(input: shape, profile: profile)
+                train = try reshaped(train, with: intake)
+                test = try test.map { try reshaped($0, with: intake) }
             }
             let set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
             return Loaded(
@@ -76,7 +76,7 @@ public enum TrainingDataSource {
         let policy = polarity ?? DataProfile.polarity(for: DataSurvey.borders(survey))
         var intake = DataSurvey.profile(name: (absolute as NSString).lastPathComponent, digest: "", arrivals: survey)
         intake.polarity = policy
-        let load = try ImageFolder.load(absolute, preprocessor: DataSurvey.preprocessor(for: .forIntake(input: shape, profile: intake)))
+        let load = try ImageFolder.load(absolute, preprocessor: DataSurvey.preprocessor(input: shape, profile: intake))
         let recorded = DataLocation.name(of: absolute)
         var profile = DataSurvey.profile(name: recorded.name, digest: load.digest.sha256, arrivals: load.arrivals)
         profile.subfolder = recorded.subfolder

@@ -71,36 +71,10 @@ public enum EvaluationInputs {
             labels: [Int32](repeating: 0, count: count), classNames: ["?"])
     }
 
-    /// Images of the model's input as they are; any other shape through the intake.
+    /// Images brought to the model's input through the intake. An image already of that size and
+    /// polarity comes out byte for byte as it went in, so this only changes what the daemon would.
     static func fitted(_ images: LabelledImages, preprocessor: Preprocessor) throws -> LabelledImages {
-        if images.rows == preprocessor.rows && images.columns == preprocessor.columns && images.channels == preprocessor.channels
-            && (images.channels == 3 || preprocessor.polarity == .never || !needsInversion(images, preprocessor))
-        {
-            return images
-        }
-        return try TrainingDataSource.reshaped(images, with: preprocessor)
-    }
-
-    /// Whether any image would be inverted by the intake (a light-bordered grey digit for a model
-    /// whose training borders are dark): then the intake must run even at the same size.
-    static func needsInversion(_ images: LabelledImages, _ preprocessor: Preprocessor) -> Bool {
-        // Same-size grey images: the intake differs from the bytes only by inversion; check each border.
-        let (h, w) = (images.rows, images.columns)
-        for i in 0..<images.count {
-            let base = i * images.imageSize
-            var sum = 0, n = 0
-            for x in 0..<w {
-                sum += Int(images.pixels[base + x]) + Int(images.pixels[base + (h - 1) * w + x])
-                n += 2
-            }
-            for y in 1..<max(1, h - 1) {
-                sum += Int(images.pixels[base + y * w]) + Int(images.pixels[base + y * w + w - 1])
-                n += 2
-            }
-            let mean = Float(sum) / Float(max(n, 1)) / 255
-            if preprocessor.polarity == .always || (mean > preprocessor.borderThreshold) == preprocessor.darkBorders { return true }
-        }
-        return false
+        try TrainingDataSource.reshaped(images, with: preprocessor)
     }
 
     /// The IDX image and label files a folder (or an image file beside its labels) holds, if any.
