@@ -31,7 +31,13 @@ public enum IDXDataset {
 /// clothing, 28x28 grey, ten classes. Debian's `dataset-fashion-mnist` installs it.
 public struct FashionMNIST: Sendable {
     /// Where Debian's package installs the IDX files.
-    public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+    public static let debianDirectory = "/usr/share/datasets/fashion-mnist"
+    /// Where Fashion-MNIST is looked for: `$TANGLE_FASHION_MNIST` when set (another copy, or a
+    /// folder that does not exist to check that nothing needs it), else ``debianDirectory``.
+    public static var defaultDirectory: String {
+        if let folder = ProcessInfo.processInfo.environment["TANGLE_FASHION_MNIST"], !folder.isEmpty { return folder }
+        return debianDirectory
+    }
     /// The ten class names, indexed by label.
     public static let classNames = [
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",

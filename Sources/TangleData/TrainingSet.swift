@@ -1,4 +1,3 @@
-import TangleData
 
 /// Labelled training images split into the part trained on and the held-out calibration part.
 public struct TrainingSet: Sendable {

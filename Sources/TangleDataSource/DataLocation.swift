@@ -11,12 +11,14 @@ import TangleModelStore
 ///    `~/.local/share/tangle/datasets/<name>/<sub-folder>`);
 /// 4. the folder the card recorded (the training machine's path: right on that machine).
 ///
-/// Fashion-MNIST keeps its Debian location (`/usr/share/datasets/fashion-mnist`). For CIFAR-10 in
+/// Fashion-MNIST keeps its Debian location (`/usr/share/datasets/fashion-mnist`, or
+/// `$TANGLE_FASHION_MNIST`). For CIFAR-10 in
 /// the image-folder layout the name is `cifar10` and the sub-folder `train`: `tar -xzf
 /// train.tar.gz -C ~/.local/share/tangle/datasets/cifar10` puts it there.
 public enum DataLocation {
     /// The folders searched for a data set, in order (without `--data`).
     public static func candidates(for card: ModelCard, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        if card.data.kind == "fashion-mnist" && card.data.directory == FashionMNIST.debianDirectory { return [FashionMNIST.defaultDirectory] }
         guard card.data.kind == "image-folder", let profile = card.profile else { return [card.data.directory] }
         let tail = profile.subfolder.map { "\(profile.name)/\($0)" } ?? profile.name
         var out: [String] = []
@@ -37,7 +39,8 @@ public enum DataLocation {
         if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0, isDirectory: &isFolder) && isFolder.boolValue }) {
             return found
         }
-        guard card.data.kind == "image-folder", let profile = card.profile else { return card.data.directory }
+        // Fashion-MNIST and older cards: the one place named, whose loader says how to install it.
+        guard card.data.kind == "image-folder", let profile = card.profile else { return candidates[0] }
         let target = candidates.count > 1 ? candidates[candidates.count - 2] : candidates[0]
         let parent = (target as NSString).deletingLastPathComponent
         let how =

@@ -87,7 +87,7 @@ public enum TrainingDataSource {
         return Loaded(
             set: set,
             source: DataSource(
-                kind: "image-folder", directory: absolute, files: load.digest.files.map { FileDigest(path: $0.path, sha256: $0.sha256) },
+                kind: "image-folder", directory: absolute, files: [], count: load.digest.files.count,
                 calibration: CalibrationSplit(rule: "stratified", count: calibration.count, seed: seed, fraction: calibrationFraction)),
             digests: [load.digest.sha256], skipped: load.skipped, test: nil, input: shape, profile: profile)
     }
@@ -137,19 +137,26 @@ public enum TrainingDataSource {
     }
 
     /// A seeded, stratified choice of `fraction` of every class (at least one image of a class
-    /// with two or more), in ascending index order.
+    /// with two or more), dealt out class by class — the first of every class, then the second of
+    /// every class, … (ascending within a class) — so that any prefix of it (a probe batch, the first
+    /// 1,000 for a quick measurement, the samples the daemon seeds) holds every class in proportion.
+    /// An image folder is read class by class, so ascending index order would put one class first.
     public static func stratified(labels: [Int32], fraction: Double, seed: UInt64) -> [Int] {
         var byClass: [Int32: [Int]] = [:]
         for (i, l) in labels.enumerated() { byClass[l, default: []].append(i) }
         var rng = SeededGenerator(seed: seed)
-        var chosen: [Int] = []
+        var perClass: [[Int]] = []
         for label in byClass.keys.sorted() {
             let members = byClass[label]!
             guard members.count >= 2 else { continue }
             let take = min(members.count - 1, max(1, Int((fraction * Double(members.count)).rounded())))
             let order = rng.permutation(members.count)
-            chosen += order.prefix(take).map { members[$0] }
+            perClass.append(order.prefix(take).map { members[$0] }.sorted())
         }
-        return chosen.sorted()
+        var chosen: [Int] = []
+        for round in 0..<(perClass.map(\.count).max() ?? 0) {
+            for c in perClass where round < c.count { chosen.append(c[round]) }
+        }
+        return chosen
     }
 }

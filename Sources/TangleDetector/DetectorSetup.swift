@@ -75,7 +75,7 @@ public final class DetectorSetup: @unchecked Sendable {
         }
         let totalCount =
             card.data.kind == "image-folder"
-            ? card.data.files.count
+            ? card.data.fileCount
             : try IDX.readLabels(at: FashionMNIST(directory: directory).files(test: false).labels, missingHint: FashionMNIST.installHint).count
         if let calibration {
             // k and k_distance within the index's training points, one class name per output: before the index is built.

@@ -71,9 +71,10 @@ public struct DetectorEvaluation {
             let layers = setup.detector.index.layers.map(\.name)
             let calibrator = Calibrator(
                 targetFalseFlagRate: 0.05, outlierEvidence: Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)),
-                adversarialEvidence: Calibrator.defaultAdversarialEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)))
+                adversarialEvidence: Calibrator.defaultAdversarialEvidence(
+                roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true))
             rule = VerdictRule(
-                calibration: try CalibrationRun(setup: setup, calibrator: calibrator, attacks: CalibrationRun.defaultAttacks, outliers: []).run().calibration)
+                calibration: try CalibrationRun(setup: setup, calibrator: calibrator, attacks: CalibrationRun.defaultAttacks(darkBackground: setup.card.profile?.darkBackground ?? true), outliers: []).run().calibration)
         }
         let network = setup.network, detector = setup.detector
         let layers = detector.index.layers.map(\.name)

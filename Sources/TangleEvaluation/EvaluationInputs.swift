@@ -10,9 +10,15 @@ import TangleModelStore
 /// intake a dropped file goes through (decode, the card's preprocessing): a 28x28 grey digit reaches
 /// a 32x32x3 model the way a dropped PNG would.
 public enum EvaluationInputs {
+    /// The `--test` value that names the model's own calibration split (design data).
+    public static let calibrationSplit = "calibration"
+
     /// A labelled test set for the model of `card`:
     /// - `path` a class folder (`<class>/*.png|jpg`, class names among the card's), or a folder
     ///   holding an IDX pair (`t10k-images-idx3-ubyte[.gz]` and `t10k-labels-idx1-ubyte[.gz]`);
+    /// - `path` ``calibrationSplit`` (`"calibration"`): the model's own held-out calibration split —
+    ///   design data, for choosing evidence on: the thresholds were set on it, so a false-flag rate
+    ///   measured there is one by construction and is never a report;
     /// - without `path`, Fashion-MNIST's test set, for a model trained on Fashion-MNIST only.
     /// - Throws: ``EvaluationError/shape(_:)`` with what to pass, or data and image errors.
     public static func test(card: ModelCard, path: String?, data: String?) throws -> LabelledImages {
@@ -24,6 +30,10 @@ public enum EvaluationInputs {
             }
             let test = try FashionMNIST(directory: try DataLocation.resolve(card: card, override: data)).test()
             return try fitted(test, preprocessor: preprocessor)
+        }
+        if path == calibrationSplit {
+            let set = try TrainingDataSource.open(card: card, override: data).set
+            return set.images.subset(set.calibrationIndices)
         }
         if let pair = idxPair(path) {
             let images = try IDXDataset.load(images: pair.images, labels: pair.labels, classNames: card.classNames, missingHint: "give the IDX image and label files")

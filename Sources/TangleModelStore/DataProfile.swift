@@ -113,6 +113,10 @@ public struct DataProfile: Codable, Sendable, Equatable {
         self.arrivals = arrivals
     }
 
+    /// The training images lie on a uniform dark background (the polarity policy inverts
+    /// light-bordered inputs), so evidence read in dark regions applies.
+    public var darkBackground: Bool { polarity == "invert-light-border" }
+
     /// The polarity policy the borders call for: a uniform surround on one side in at least 90 % of
     /// the images makes inversion of the other side safe; anything else forbids it.
     public static func polarity(for borders: Borders) -> String {

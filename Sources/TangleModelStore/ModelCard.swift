@@ -23,23 +23,53 @@ public struct Preprocessing: Codable, Sendable, Equatable {
         resize: "area average, aspect kept, padded to square")
 }
 
-/// The training data a model was trained on, with file hashes.
+/// The training data a model was trained on: its files' hashes (Fashion-MNIST's IDX files), or,
+/// for an image folder, how many files it held and one digest over them all (the data profile's).
 public struct DataSource: Codable, Sendable, Equatable {
     /// `"fashion-mnist"` or `"image-folder"`.
     public var kind: String
-    /// The folder read.
+    /// The folder read, on the machine that trained the model (a hint only: the data is found by name).
     public var directory: String
-    /// Every file read, with its SHA-256.
+    /// Every file read, with its SHA-256 — for IDX data. An image folder's thousands of files are
+    /// not listed (the card stays small); ``count`` and the profile's digest stand for them.
     public var files: [FileDigest]
+    /// How many files were read; `nil` on cards that list ``files``.
+    public var count: Int?
     /// The held-out calibration split, never trained on.
     public var calibration: CalibrationSplit
 
     /// Creates a data source record.
-    public init(kind: String, directory: String, files: [FileDigest], calibration: CalibrationSplit) {
+    public init(kind: String, directory: String, files: [FileDigest], count: Int? = nil, calibration: CalibrationSplit) {
         self.kind = kind
         self.directory = directory
         self.files = files
+        self.count = count
         self.calibration = calibration
+    }
+
+    /// Files read in training: ``count`` when recorded, else the listed files.
+    public var fileCount: Int { count ?? files.count }
+
+    private enum CodingKeys: String, CodingKey { case kind, directory, files, count, calibration }
+
+    /// Decodes a record; `files` may be absent (image folders).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(String.self, forKey: .kind)
+        directory = try c.decode(String.self, forKey: .directory)
+        files = try c.decodeIfPresent([FileDigest].self, forKey: .files) ?? []
+        count = try c.decodeIfPresent(Int.self, forKey: .count)
+        calibration = try c.decode(CalibrationSplit.self, forKey: .calibration)
+    }
+
+    /// Encodes the record, leaving out an empty file list and an absent count.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(directory, forKey: .directory)
+        if !files.isEmpty { try c.encode(files, forKey: .files) }
+        try c.encodeIfPresent(count, forKey: .count)
+        try c.encode(calibration, forKey: .calibration)
     }
 }
 
@@ -92,14 +122,17 @@ public struct Hyperparameters: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// The optimiser, `"adam"`.
     public var optimizer: String
+    /// Optimiser steps asked for, when training was bounded by steps rather than epochs (`--steps`).
+    public var steps: Int?
 
     /// Creates a record.
-    public init(batchSize: Int, learningRate: Float, epochs: Int, seed: UInt64, optimizer: String = "adam") {
+    public init(batchSize: Int, learningRate: Float, epochs: Int, seed: UInt64, optimizer: String = "adam", steps: Int? = nil) {
         self.batchSize = batchSize
         self.learningRate = learningRate
         self.epochs = epochs
         self.seed = seed
         self.optimizer = optimizer
+        self.steps = steps
     }
 }
 

@@ -19,7 +19,8 @@ public struct TrainingOptions: Sendable {
     public var seed: UInt64 = 0
     /// Evaluate the test set after every epoch (when one is given).
     public var evaluateTestEachEpoch = true
-    /// Stop after this many steps in total (for benchmarks and tests); `nil` runs every epoch.
+    /// Stop after this many steps in total (`tangle train --steps`); the last, partial pass is
+    /// measured like a whole one. `nil` runs every epoch.
     public var maxSteps: Int?
     /// Record the running loss every this many steps to `training-log.jsonl`.
     public var logEvery = 20
@@ -145,7 +146,9 @@ public final class Trainer {
             var lossSum = 0.0, correct = 0, seen = 0
             var trainSeconds = 0.0
             for s in 0..<steps {
-                if StopSignal.isRequested || globalStep >= totalSteps { break epochLoop }
+                if StopSignal.isRequested { break epochLoop }
+                // The step budget ends a pass early; that partial pass is still measured below.
+                if globalStep >= totalSteps { break }
                 let t0 = Date()
                 let r = step(order[(s * options.batchSize)..<((s + 1) * options.batchSize)])
                 trainSeconds += Date().timeIntervalSince(t0)

@@ -21,12 +21,15 @@ public struct Calibrator: Sendable {
 
     /// The default adversarial evidence, by role: predicted-class neighbours in the first pooling
     /// layer, the distance in the first hidden fully connected layer, Mahalanobis, feature squeezing
-    /// and dark-region roughness at both exponents.
-    public static func defaultAdversarialEvidence(roles: LayerRoles) -> [String] {
+    /// and — only where the training images lie on a dark, uniform background (`darkBackground`, from
+    /// the data profile's polarity policy) — dark-region roughness at both exponents: perturbation
+    /// noise shows in regions the training data keeps black; a photograph has no such regions.
+    public static func defaultAdversarialEvidence(roles: LayerRoles, darkBackground: Bool = true) -> [String] {
         var e: [Evidence] = []
         if let first = roles.pooling.first { e.append(Evidence(.predictedClassNeighbours, layer: first)) }
         if let dense = roles.dense.first { e.append(Evidence(.distance, layer: dense)) }
-        e += [Evidence(.mahalanobis), Evidence(.squeeze)] + Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
+        e += [Evidence(.mahalanobis), Evidence(.squeeze)]
+        if darkBackground { e += Roughness.exponents.map { Evidence(.roughness, exponent: $0) } }
         return e.map(\.description)
     }
 

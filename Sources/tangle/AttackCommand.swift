@@ -21,7 +21,7 @@ struct AttackCommand: ParsableCommand {
     @Option(help: "Folder with the training data (default: where the model finds it).")
     var data: String?
 
-    @Option(help: "The images attacked: a class folder (<class>/*.png|jpg) or a folder with an IDX image + label pair (default: Fashion-MNIST's test set, for Fashion-MNIST models).")
+    @Option(help: "The images attacked: a class folder (<class>/*.png|jpg) or a folder with an IDX image + label pair (default: Fashion-MNIST's test set, for Fashion-MNIST models). `calibration` attacks the model's own calibration split (design data).")
     var test: String?
 
     @Option(help: "fgsm or bim.")

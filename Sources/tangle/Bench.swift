@@ -82,16 +82,23 @@ struct BenchLayers: ParsableCommand {
 struct BenchVerdict: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verdict",
-        abstract: "Full verdicts per second on a batch of 1,000 test images, single-image latency, index size and build time.")
+        abstract: "Full verdicts per second on a batch of 1,000 images (Fashion-MNIST's test set for its models, else the model's own calibration split), single-image latency, index size and build time.")
 
     @Option(help: "Model folder (calibrated).")
     var model = "models/fashion-mnist"
 
-    @Option(help: "Folder with the Fashion-MNIST IDX files (default: the model card's).")
+    @Option(help: "Folder with the model's training data (default: where the model finds it).")
     var data: String?
+
+    @Option(help: "Images in the timed batch.")
+    var batch = 1000
 
     @Option(help: "Timed batch runs (median reported).")
     var runs = 5
+
+    func validate() throws {
+        guard batch >= 1, runs >= 1, singles >= 0 else { throw ValidationError("--batch and --runs must be at least 1, --singles at least 0") }
+    }
 
     @Flag(help: "Use the cached index instead of building one from scratch in a temporary folder.")
     var reuseIndex = false
@@ -105,7 +112,7 @@ struct BenchVerdict: ParsableCommand {
     func run() throws {
         let temp = NSTemporaryDirectory() + "tangle-bench-\(getpid())"
         defer { if !reuseIndex { try? FileManager.default.removeItem(atPath: temp) } }
-        let f = try VerdictBenchmark.run(model: model, data: data, freshCache: reuseIndex ? nil : temp, runs: runs, singles: singles)
+        let f = try VerdictBenchmark.run(model: model, data: data, freshCache: reuseIndex ? nil : temp, batch: batch, runs: runs, singles: singles)
         if json {
             try printJSON(f)
             return

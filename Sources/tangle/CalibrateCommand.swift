@@ -33,8 +33,8 @@ struct CalibrateCommand: ParsableCommand {
     @Option(parsing: .singleValue, help: "Outlier examples NAME=PATH (an IDX image file, a folder with one, or any folder of images); repeatable. Never the evaluation set.")
     var outliers: [String] = []
 
-    @Option(help: "Attacks generated from the calibration split.")
-    var attacks = "fgsm:0.05,fgsm:0.1,fgsm:0.2,bim:0.1"
+    @Option(help: "Attacks generated from the calibration split (default: fgsm:0.05,fgsm:0.1,fgsm:0.2,bim:0.1 for data on a dark uniform background, as Fashion-MNIST; fgsm:0.0078,fgsm:0.0157,fgsm:0.0314,bim:0.0157,bim:0.0314 — 2/255, 4/255, 8/255 — for photographs).")
+    var attacks: String?
 
     @Option(help: "Evidence of 'outlier', comma-separated (default: knn distance in the pooling layers).")
     var outlierEvidence: String?
@@ -51,9 +51,10 @@ struct CalibrateCommand: ParsableCommand {
         let calibrator = Calibrator(
             targetFalseFlagRate: targetFPR,
             outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)),
-            adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)))
+            adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(
+                roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true))
         try calibrator.check(calibrationCount: setup.card.data.calibration.count)
-        let attackList = try parseAttacks(attacks)
+        let attackList = try attacks.map(parseAttacks) ?? CalibrationRun.defaultAttacks(darkBackground: setup.card.profile?.darkBackground ?? true)
         let outlierSets = try outliers.map { spec -> (String, LabelledImages) in
             let (name, path) = try parseNamedPath(spec, option: "--outliers")
             return (name, try EvaluationInputs.outliers(path, card: setup.card))

@@ -32,7 +32,7 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
     var cache: String?
 
-    @Option(help: "Invert intensities: auto (when the border is light), never, always.")
+    @Option(help: "Invert intensities: auto (as the model's data profile says: a light-bordered input to a model of dark-bordered images, never for photographs), never, always.")
     var polarity: String = "auto"
 
     @Option(help: "Inputs scored together.")

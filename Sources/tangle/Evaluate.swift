@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Folder with the training data (default: where the model finds it).")
     var data: String?
 
-    @Option(help: "The test set: a class folder (<class>/*.png|jpg) or a folder with an IDX image + label pair (default: Fashion-MNIST's test set, for Fashion-MNIST models).")
+    @Option(help: "The test set: a class folder (<class>/*.png|jpg) or a folder with an IDX image + label pair (default: Fashion-MNIST's test set, for Fashion-MNIST models). `calibration` evaluates on the model's own calibration split: design data for choosing evidence (its false-flag rate is set there, never a report).")
     var test: String?
 
     @Flag(help: "Print one JSON object instead of a table.")

@@ -45,10 +45,16 @@ struct Info: ParsableCommand {
         print("representations read by name: \(card.representations.joined(separator: ", "))")
         let h = card.hyperparameters
         print("\ntraining  \(card.data.kind) from \(card.data.directory)")
-        // One digest over the "<sha256>  <path>" lines, sorted by path: compare two cards' training files at a glance.
-        let listed = card.data.files.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
-        print("  \(card.data.files.count) files, list digest sha256 \(SHA256.hex(of: Array(listed.utf8)))" + (files ? "" : " (--files lists them)"))
-        if files { for f in card.data.files { print("  \(f.path)  sha256 \(f.sha256)") } }
+        if card.data.files.isEmpty {
+            // An image folder: its files are not listed; the profile's digest covers them all.
+            let digest = card.profile.map { " (\($0.name)\($0.subfolder.map { "/" + $0 } ?? "")), folder digest sha256 \($0.digest)" } ?? ""
+            print("  \(card.data.fileCount) files\(digest)")
+        } else {
+            // One digest over the "<sha256>  <path>" lines, sorted by path: compare two cards' training files at a glance.
+            let listed = card.data.files.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
+            print("  \(card.data.files.count) files, list digest sha256 \(SHA256.hex(of: Array(listed.utf8)))" + (files ? "" : " (--files lists them)"))
+            if files { for f in card.data.files { print("  \(f.path)  sha256 \(f.sha256)") } }
+        }
         let c = card.data.calibration
         print("  calibration split: \(c.rule) \(c.count) images" + (c.first.map { " (from index \($0))" } ?? ""))
         print("  batch \(h.batchSize), \(h.optimizer) lr \(h.learningRate), \(h.epochs) epochs, seed \(h.seed)")

@@ -26,8 +26,16 @@ struct SeparationCommand: ParsableCommand {
     @Option(help: "Training points in the neighbour index.")
     var trainCount = 10_000
 
+    @Option(help: "Calibration images scored (and made into outliers and attacks).")
+    var count = 1000
+
     @Flag(help: "Print JSON.")
     var json = false
+
+    func validate() throws {
+        guard count >= 2 else { throw ValidationError("--count must be at least 2 calibration images") }
+        guard trainCount >= 1 else { throw ValidationError("--train-count must be at least 1 training point") }
+    }
 
     func run() throws {
         let (card, network) = try ModelFolder(path: model).loadNetwork()
@@ -36,6 +44,7 @@ struct SeparationCommand: ParsableCommand {
         let train = set.images
         var s = Separation()
         s.trainCount = trainCount
+        s.calibrationCount = count
         let hidden = card.representations.filter { $0 != network.representationNames.last }
         let figures = try s.measure(
             network: network, images: train, trainIndices: set.trainIndices, calibrationIndices: set.calibrationIndices,

@@ -34,6 +34,9 @@ struct Train: ParsableCommand {
     @Option(help: "Passes over the training data.")
     var epochs = 20
 
+    @Option(help: "Stop after this many optimiser steps instead (the paper's recipe: 14000 at batch 256, Adam 1e-4); --epochs becomes as many passes as they take, the last one partial.")
+    var steps: Int?
+
     @Option(help: "Images per step.")
     var batchSize = 256
 
@@ -63,6 +66,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1 (passes over the training data)") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (optimiser steps of --batch-size images)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 image per step (the default is 256)") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number (the default is 0.001)") }
         guard calibrationCount >= 1 else { throw ValidationError("--calibration-count must be at least 1 (the default holds out 1000)") }
@@ -106,6 +110,12 @@ struct Train: ParsableCommand {
         let network = try Network(architecture: .reference(input: loaded.input, classes: train.classNames.count), seed: seed)
         var options = TrainingOptions()
         options.epochs = epochs
+        if let steps {
+            let perEpoch = max(1, set.trainIndices.count / batchSize)
+            options.epochs = (steps + perEpoch - 1) / perEpoch
+            options.maxSteps = steps
+            print("\(steps) steps of \(batchSize): \(options.epochs) passes over the \(set.trainIndices.count) training images")
+        }
         options.batchSize = batchSize
         options.learningRate = learningRate
         options.seed = seed
@@ -119,10 +129,11 @@ struct Train: ParsableCommand {
         if force { try folder.removeModelFiles() }
         let card = ModelCard(
             name: name ?? (out as NSString).lastPathComponent, toolVersion: tangleVersion, created: rfc3339Now(),
-            architecture: network.architecture, representations: ["pool1", "pool2", "fc1", "fc2", "logits"],
+            // Every pooling and dense layer's output is a representation later stages read by name.
+            architecture: network.architecture, representations: network.architecture.layers.filter { $0.kind != .conv2d }.map(\.name),
             preprocessing: loaded.input.channels == 3 ? .colour : .fashionMNIST, profile: profile, classNames: train.classNames,
             data: loaded.source,
-            hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: epochs, seed: seed))
+            hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: options.epochs, seed: seed, steps: steps))
         StopSignal.install()
         let terms = try objective.terms(network: network, batchSize: batchSize, defaults: .train)
         let trainer = try Trainer(

@@ -53,7 +53,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Flag(help: "Do not write sample images into the inbox on the first start.")
     var noSeed = false
 
-    @Option(help: "Invert intensities: auto (when the border is light), never, always.")
+    @Option(help: "Invert intensities: auto (as the model's data profile says: a light-bordered input to a model of dark-bordered images, never for photographs), never, always.")
     var polarity: String = "auto"
 
     @Option(help: "Serve HTTP on this port: health, readiness, metrics, POST /v1/judge, the records and the page (off unless given; 0 picks a free one).")

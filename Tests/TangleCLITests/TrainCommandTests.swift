@@ -111,4 +111,27 @@ struct TrainCommandTests {
         let bad = try TangleBinary.run(["train", "--data", data, "--out", out + "/bad", "--input", "16x16x2"])
         #expect(bad.status == 64 && bad.stderr.contains("HxWxC"), "\(bad.stderr)")
     }
+
+    /// `--steps` bounds training by optimiser steps (the paper's recipe is 14,000 at batch 256): as
+    /// many passes as they take, the last one partial, recorded in the card; and the card's
+    /// representations are the architecture's pooling and dense layers, by name.
+    @Test func stepsBoundTraining() throws {
+        let data = try TestImageFolders.colour()
+        let out = try TemporaryFolder.make("model")
+        defer { for p in [data, out] { try? FileManager.default.removeItem(atPath: p) } }
+        let r = try TangleBinary.run(["train", "--data", data, "--out", out + "/m", "--steps", "5", "--batch-size", "8", "--no-test"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // "5 steps of 8: P passes over the N training images", with P = ceil(5 / floor(N / 8)).
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("5 steps of 8: ") }, "\(r.stdout)")
+        let words = line.split(separator: " ")
+        let passes = try #require(Int(words[4])), trained = try #require(Int(words[8]))
+        #expect(passes == (5 + trained / 8 - 1) / (trained / 8) && passes >= 2)
+        let card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/m/model.json"))) as? [String: Any])
+        let h = try #require(card["hyperparameters"] as? [String: Any])
+        #expect(h["steps"] as? Int == 5 && h["epochs"] as? Int == passes, "\(h)")
+        #expect((card["epochs"] as? [Any])?.count == passes)
+        #expect(card["representations"] as? [String] == ["pool1", "pool2", "fc1", "fc2", "logits"])
+        let zero = try TangleBinary.run(["train", "--data", data, "--out", out + "/z", "--steps", "0"])
+        #expect(zero.status == 64 && zero.stderr.contains("--steps"), "\(zero.stderr)")
+    }
 }

@@ -46,6 +46,8 @@ import TangleTesting
         #expect(loaded.input == Shape3(height: 24, width: 32, channels: 3))
         #expect(loaded.set.images.channels == 3 && loaded.set.images.rows == 24 && loaded.set.images.columns == 32)
         #expect(loaded.profile.polarity == "never")
+        #expect(!loaded.profile.darkBackground, "photographs: no dark-region evidence")
+        #expect(loaded.source.count == loaded.set.images.count && loaded.source.files.isEmpty, "an image folder is counted, not listed")
         #expect(loaded.profile.name == (root as NSString).lastPathComponent)
         #expect(loaded.profile.digest == loaded.digests[0])
         #expect(loaded.profile.arrivals.count == 26 && loaded.profile.arrivals.width.median == 32)
@@ -92,6 +94,7 @@ import TangleTesting
         let loaded = try TrainingDataSource.loadForTraining(directory: root, calibrationCount: 0, calibrationFraction: 0.1, seed: 5, withTest: false)
         #expect(loaded.input == Shape3(height: 28, width: 28, channels: 1))
         #expect(loaded.profile.polarity == "invert-light-border")
+        #expect(loaded.profile.darkBackground)
         let card = ModelCard.forIntake(input: loaded.input, profile: loaded.profile)
         let light = try DecodedImage(width: 28, height: 28, layout: .gray, format: .png, samples: [UInt8](repeating: 250, count: 784))
         func inverts(_ c: ModelCard, _ image: DecodedImage) -> Bool { DataSurvey.preprocessor(for: c).process(image).inverted }

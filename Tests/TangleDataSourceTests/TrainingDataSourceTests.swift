@@ -37,6 +37,12 @@ func makeImageFolder() throws -> String {
         #expect(a != TrainingDataSource.stratified(labels: labels, fraction: 0.1, seed: 4))
         for c: Int32 in 0..<4 { #expect(a.filter { labels[$0] == c }.count == 3) }  // 0.1 × 25 = 2.5, rounded half away from zero
         #expect(!a.contains(100))
+        // Dealt out class by class: any prefix holds every class (an image folder is read class by
+        // class, so ascending order would make a probe batch of one class, whose SNNL is 0).
+        let sortedByClass: [Int32] = (0..<4).flatMap { c in [Int32](repeating: Int32(c), count: 25) }
+        let b = TrainingDataSource.stratified(labels: sortedByClass, fraction: 0.2, seed: 1)
+        #expect(b.prefix(4).map { sortedByClass[$0] } == [0, 1, 2, 3])
+        #expect(Set(b).count == 20 && b.prefix(8).map { sortedByClass[$0] } == [0, 1, 2, 3, 0, 1, 2, 3])
     }
 
     @Test func imageFoldersLoadWithASkipReportAndReopenWithTheSameSplit() throws {
@@ -50,7 +56,7 @@ func makeImageFolder() throws -> String {
         #expect(loaded.set.calibrationIndices.count == 6)
         #expect(loaded.test == nil)
         #expect(loaded.skipped.contains { $0.path.hasSuffix("notes.png") })
-        #expect(loaded.source.kind == "image-folder" && loaded.source.files.count == 61)  // every file read, the undecodable one too
+        #expect(loaded.source.kind == "image-folder" && loaded.source.fileCount == 61 && loaded.source.files.isEmpty)  // every file read, the undecodable one too: counted, not listed
         #expect(loaded.source.calibration.rule == "stratified" && loaded.source.calibration.fraction == 0.1)
         let card = ModelCard(
             name: "t", toolVersion: "test", created: "now", architecture: .reference(classes: 3), representations: ["fc1"],

@@ -35,6 +35,18 @@ import TangleNetwork
         #expect(json.contains("\"class_names\""))
     }
 
+    @Test func imageFolderDataIsCountedNotListed() throws {
+        let source = DataSource(kind: "image-folder", directory: "/d/train", files: [], count: 50_000, calibration: CalibrationSplit(rule: "stratified", count: 5_000, seed: 0, fraction: 0.1))
+        let json = String(decoding: try JSONEncoder().encode(source), as: UTF8.self)
+        #expect(!json.contains("\"files\""))
+        #expect(json.contains("\"count\":50000"))
+        let back = try JSONDecoder().decode(DataSource.self, from: Data(json.utf8))
+        #expect(back == source && back.fileCount == 50_000)
+        // A card that lists its files (IDX data, or older image-folder cards) still reads, and counts them.
+        let listed = try JSONDecoder().decode(DataSource.self, from: Data(#"{"kind":"image-folder","directory":"/d","files":[{"path":"a/1.png","sha256":"00"}],"calibration":{"rule":"stratified","count":0}}"#.utf8))
+        #expect(listed.fileCount == 1 && listed.count == nil)
+    }
+
     @Test func tamperedWeightsAreRefused() throws {
         let folder = tempFolder()
         let net = try Network(architecture: arch, seed: 4)

@@ -231,4 +231,11 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         #expect(Calibrator.defaultOutlierEvidence(roles: late).isEmpty)
         #expect(Calibrator.defaultAdversarialEvidence(roles: late).first == "knn_fc1")
     }
+
+    @Test("Dark-region roughness is default evidence only for data on a dark background (the profile's polarity), never for photographs")
+    func roughnessFollowsTheProfile() {
+        let r = LayerRoles(pooling: ["pool1", "pool2"], dense: ["fc1", "fc2"])
+        #expect(Calibrator.defaultAdversarialEvidence(roles: r, darkBackground: true) == ["neighbours_pool1", "knn_fc1", "mahalanobis", "squeeze", "roughness_2", "roughness_8"])
+        #expect(Calibrator.defaultAdversarialEvidence(roles: r, darkBackground: false) == ["neighbours_pool1", "knn_fc1", "mahalanobis", "squeeze"])
+    }
 }
