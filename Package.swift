@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "TangleWatchBench",
             dependencies: [
-                "TangleWatch", "TangleVerdict", "TangleDetector", "TangleEvaluation", "TangleModelStore", "TangleData", "TangleImage", "TangleAttacks",
+                "TangleWatch", "TangleVerdict", "TangleDetector", "TangleEvaluation", "TangleModelStore", "TangleData", "TangleDataSource", "TangleImage", "TangleAttacks",
                 "TangleNetwork", "TangleTensor", "TangleBLASCore", "TangleHTTPClient",
             ]),
         // The command line.

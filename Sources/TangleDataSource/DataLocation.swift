@@ -18,7 +18,9 @@ import TangleModelStore
 public enum DataLocation {
     /// The folders searched for a data set, in order (without `--data`).
     public static func candidates(for card: ModelCard, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        if card.data.kind == "fashion-mnist" && card.data.directory == FashionMNIST.debianDirectory { return [FashionMNIST.defaultDirectory] }
+        if card.data.kind == "fashion-mnist" && card.data.directory == FashionMNIST.debianDirectory {
+            return [environment["TANGLE_FASHION_MNIST"].flatMap { $0.isEmpty ? nil : $0 } ?? FashionMNIST.debianDirectory]
+        }
         guard card.data.kind == "image-folder", let profile = card.profile else { return [card.data.directory] }
         let tail = profile.subfolder.map { "\(profile.name)/\($0)" } ?? profile.name
         var out: [String] = []

@@ -87,7 +87,7 @@ public enum TrainingDataSource {
         return Loaded(
             set: set,
             source: DataSource(
-                kind: "image-folder", directory: absolute, files: [], count: load.digest.files.count,
+                kind: "image-folder", directory: absolute, files: [], count: load.images.count,
                 calibration: CalibrationSplit(rule: "stratified", count: calibration.count, seed: seed, fraction: calibrationFraction)),
             digests: [load.digest.sha256], skipped: load.skipped, test: nil, input: shape, profile: profile)
     }

@@ -33,7 +33,8 @@ public struct DataSource: Codable, Sendable, Equatable {
     /// Every file read, with its SHA-256 — for IDX data. An image folder's thousands of files are
     /// not listed (the card stays small); ``count`` and the profile's digest stand for them.
     public var files: [FileDigest]
-    /// How many files were read; `nil` on cards that list ``files``.
+    /// How many images were read (decodable files: the training and calibration images together);
+    /// `nil` on cards that list ``files``.
     public var count: Int?
     /// The held-out calibration split, never trained on.
     public var calibration: CalibrationSplit
@@ -47,7 +48,7 @@ public struct DataSource: Codable, Sendable, Equatable {
         self.calibration = calibration
     }
 
-    /// Files read in training: ``count`` when recorded, else the listed files.
+    /// Images (or files) read in training: ``count`` when recorded, else the listed files.
     public var fileCount: Int { count ?? files.count }
 
     private enum CodingKeys: String, CodingKey { case kind, directory, files, count, calibration }
@@ -62,12 +63,13 @@ public struct DataSource: Codable, Sendable, Equatable {
         calibration = try c.decode(CalibrationSplit.self, forKey: .calibration)
     }
 
-    /// Encodes the record, leaving out an empty file list and an absent count.
+    /// Encodes the record (an absent count left out).
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(kind, forKey: .kind)
         try c.encode(directory, forKey: .directory)
-        if !files.isEmpty { try c.encode(files, forKey: .files) }
+        // Always written (an empty list for an image folder), so that tools reading format 1 find the key.
+        try c.encode(files, forKey: .files)
         try c.encodeIfPresent(count, forKey: .count)
         try c.encode(calibration, forKey: .calibration)
     }

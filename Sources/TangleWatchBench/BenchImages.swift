@@ -6,8 +6,9 @@ import TangleImage
 import TangleNetwork
 import TangleTensor
 
-/// The images `tangle bench watch` drops: Fashion-MNIST test images, MNIST test images (when
-/// installed) and FGSM eps 0.1 attacks made with the model's own network, as 8-bit gray PNGs.
+/// The images `tangle bench watch` drops: the model's in-distribution samples (Fashion-MNIST test
+/// images, or its own calibration split), MNIST test images (when installed and the model takes 28x28
+/// grey) and FGSM attacks made with the model's own network, as 8-bit grey or RGB PNGs.
 struct BenchImages {
     /// Where an image came from.
     enum Source: String, Codable, Sendable, CaseIterable {
@@ -29,6 +30,8 @@ struct BenchImages {
     var singles: [Image]
     /// Image width and height.
     var width: Int, height: Int
+    /// Channels: 1 (grey) or 3 (RGB).
+    var channels: Int
 
     /// Makes the images in memory.
     /// - Parameters:
@@ -36,10 +39,11 @@ struct BenchImages {
     ///   - singles: how many single files.
     ///   - network: the model's network (FGSM gradients).
     ///   - fashion: the Fashion-MNIST test set.
-    ///   - mnist: the MNIST test set, when installed.
-    init(count: Int, singles: Int, network: Network, fashion: LabelledImages, mnist: LabelledImages?) {
+    ///   - mnist: the MNIST test set, when installed (at the model's input size).
+    ///   - eps: the FGSM strength.
+    init(count: Int, singles: Int, network: Network, fashion: LabelledImages, mnist: LabelledImages?, eps: Float = 0.1) {
         let size = network.inputShape.size
-        (width, height) = (network.inputShape.width, network.inputShape.height)
+        (width, height, channels) = (network.inputShape.width, network.inputShape.height, network.inputShape.channels)
         let mnistCount = mnist == nil ? 0 : count * 3 / 10
         let fgsmCount = mnist == nil ? count * 3 / 10 : count / 5
         let fashionCount = count - mnistCount - fgsmCount
@@ -61,7 +65,7 @@ struct BenchImages {
         if fgsmCount > 0 {
             let workspace = Workspace(network: network, capacity: min(250, fgsmCount), trainable: true, inputGradient: true)
             labels.withUnsafeBufferPointer {
-                Attack(method: .fgsm, eps: 0.1).perturb(x.pointer, labels: $0.baseAddress!, count: fgsmCount, network: network, workspace: workspace)
+                Attack(method: .fgsm, eps: eps).perturb(x.pointer, labels: $0.baseAddress!, count: fgsmCount, network: network, workspace: workspace)
             }
         }
         let attacks = (0..<fgsmCount).map { i in
@@ -89,7 +93,13 @@ struct BenchImages {
             throw WatchBenchError.file(path: folder, reason: "\(error)")
         }
         for image in [warmup] + burst + singles {
-            try PNG.writeGray(image.pixels, width: width, height: height, to: (folder as NSString).appendingPathComponent(image.name))
+            let path = (folder as NSString).appendingPathComponent(image.name)
+            let bytes = try PNG.encode(image.pixels, width: width, height: height, layout: channels == 3 ? .rgb : .gray)
+            do {
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+            } catch {
+                throw WatchBenchError.file(path: path, reason: "\(error)")
+            }
         }
     }
 }

@@ -149,9 +149,7 @@ public struct HTTPBenchmark {
 
     private func imageBytes() throws -> [UInt8] {
         if let image { return try [UInt8](Data(contentsOf: URL(fileURLWithPath: image))) }
-        let card = try ModelFolder(path: model).readCard()
-        let test = try FashionMNIST(directory: card.data.directory).test()
-        return try PNG.encode(Array(test.pixels[0..<(test.rows * test.columns)]), width: test.columns, height: test.rows, layout: .gray)
+        return try BenchSamples.png(try BenchSamples.inDistribution(card: try ModelFolder(path: model).readCard(), data: nil), 0)
     }
 }
 

@@ -61,10 +61,15 @@ public struct WatchBenchmark {
     /// - Throws: ``WatchBenchError``, and model, data and image errors.
     public func run() throws -> WatchBenchFigures {
         let (card, network) = try ModelFolder(path: model).loadNetwork()
-        let fashion = try FashionMNIST(directory: data ?? card.data.directory).test()
-        let digits = try loadMNIST()
-        note("making \(count) burst images (\(digits == nil ? "no MNIST found: Fashion-MNIST and FGSM only" : "Fashion-MNIST, MNIST, FGSM"))")
-        let images = BenchImages(count: count, singles: singles, network: network, fashion: fashion, mnist: digits)
+        let samples = try BenchSamples.inDistribution(card: card, data: data)
+        let own = card.data.kind == "fashion-mnist" ? "Fashion-MNIST" : "\(card.name)'s calibration split"
+        // MNIST digits only for a model that takes 28x28 grey images (others get none: they are not bench material).
+        let input = network.inputShape
+        let digits = input.height == 28 && input.width == 28 && input.channels == 1 ? try loadMNIST() : nil
+        // FGSM at the strength the calibration uses for this kind of data: 0.1 on a dark background, 8/255 on photos.
+        let eps: Float = card.profile.map { $0.darkBackground } ?? true ? 0.1 : 0.0314
+        note("making \(count) burst images (\(own)\(digits == nil ? "" : ", MNIST"), FGSM \(eps))")
+        let images = BenchImages(count: count, singles: singles, network: network, fashion: samples, mnist: digits, eps: eps)
 
         let base = ((work ?? NSTemporaryDirectory()) as NSString).appendingPathComponent("tangle-bench-watch-\(getpid())")
         let root = (base as NSString).appendingPathComponent("root")

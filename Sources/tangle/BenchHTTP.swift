@@ -16,7 +16,7 @@ struct BenchHTTP: ParsableCommand {
     @Option(help: "Model folder (calibrated).")
     var model = "models/fashion-mnist"
 
-    @Option(help: "The image posted (default: the first Fashion-MNIST test image as a 28x28 PNG).")
+    @Option(help: "The image posted (default: the first in-distribution sample as a PNG: Fashion-MNIST's first test image for its models, else the first of the model's own calibration split).")
     var image: String?
 
     @Option(help: "Posts by the single client.")

@@ -28,7 +28,7 @@ struct BenchWatch: ParsableCommand {
     @Option(help: "Cache folder for neighbour indexes (default $XDG_CACHE_HOME/tangle).")
     var cache: String?
 
-    @Option(help: "Folder with the Fashion-MNIST IDX files (default: the model card's).")
+    @Option(help: "Folder with the model's training data (default: where the model finds it).")
     var data: String?
 
     @Option(help: "Folder with the MNIST test IDX files (scripts/fetch-mnist-test.sh fetches them there; skipped when missing: Fashion-MNIST and FGSM only).")

@@ -14,21 +14,34 @@ enum CIFAR10Data {
         let xdg = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/share"
         candidates.append(xdg + "/tangle/datasets/cifar10")
         for c in candidates where fm.fileExists(atPath: c + "/train/airplane") && fm.fileExists(atPath: c + "/test/airplane") { return c }
-        let shared = URL(fileURLWithPath: TangleBinary.packageRoot).deletingLastPathComponent().path + "/shared/data/cifar10"
-        guard fm.fileExists(atPath: shared + "/train.tar.gz"), fm.fileExists(atPath: shared + "/test.tar.gz") else { return nil }
+        // The shared archives: `shared/data/cifar10` beside the clone (or beside a folder above it).
+        var folder = URL(fileURLWithPath: TangleBinary.packageRoot)
+        var found: String?
+        while found == nil && folder.path != "/" {
+            folder.deleteLastPathComponent()
+            let candidate = folder.path + "/shared/data/cifar10"
+            if fm.fileExists(atPath: candidate + "/train.tar.gz") && fm.fileExists(atPath: candidate + "/test.tar.gz") { found = candidate }
+        }
+        guard let shared = found else { return nil }
+        // Extracted once per machine: into a folder of this run's own, checked, then renamed into place
+        // (a concurrent run renames first or finds it complete).
         let target = NSTemporaryDirectory() + "tangle-test-data/cifar10"
         if fm.fileExists(atPath: target + "/complete") { return target }
-        try? fm.removeItem(atPath: target)
-        try? fm.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let scratch = NSTemporaryDirectory() + "tangle-test-data/.cifar10-\(UUID().uuidString.prefix(8))"
+        defer { try? fm.removeItem(atPath: scratch) }
+        try? fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         for archive in ["train.tar.gz", "test.tar.gz"] {
             let tar = Process()
             tar.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
-            tar.arguments = ["-xzf", shared + "/" + archive, "-C", target]
+            tar.arguments = ["-xzf", shared + "/" + archive, "-C", scratch]
             guard (try? tar.run()) != nil else { return nil }
             tar.waitUntilExit()
             guard tar.terminationStatus == 0 else { return nil }
         }
-        _ = fm.createFile(atPath: target + "/complete", contents: Data())
+        func count(_ sub: String) -> Int { (fm.enumerator(atPath: scratch + "/" + sub)?.allObjects.compactMap { $0 as? String }.filter { $0.hasSuffix(".jpg") }.count) ?? 0 }
+        guard count("train") == 50_000, count("test") == 10_000 else { return nil }
+        _ = fm.createFile(atPath: scratch + "/complete", contents: Data())
+        if rename(scratch, target) != 0 && !fm.fileExists(atPath: target + "/complete") { return nil }
         return target
     }()
 }
@@ -40,16 +53,29 @@ enum CIFAR10Data {
 @Suite(.serialized) struct ShippedCIFAR10Tests {
     let model = TangleBinary.packageRoot + "/models/cifar10"
 
-    /// The environment: Fashion-MNIST hidden, CIFAR-10 where ``CIFAR10Data`` found it, a cache kept
-    /// between runs (the index of 45,000 images takes a minute to build).
-    func environment(data: String?) -> [String: String?] {
-        var env: [String: String?] = [
+    /// The environment: Fashion-MNIST hidden, CIFAR-10 at `$TANGLE_DATA/cifar10` when ``CIFAR10Data``
+    /// found it (`root`), a cache kept between runs (the index of 45,000 images takes minutes to build).
+    func environment(root: String?) -> [String: String?] {
+        [
             "TANGLE_FASHION_MNIST": "/nonexistent/fashion-mnist-hidden-by-the-test",
             "XDG_CACHE_HOME": NSTemporaryDirectory() + "tangle-test-cache",
             "XDG_DATA_HOME": "/nonexistent/xdg-data",
+            "TANGLE_DATA": root.map { ($0 as NSString).deletingLastPathComponent } ?? "/nonexistent/tangle-data",
         ]
-        env["TANGLE_DATA"] = data.map { ($0 as NSString).deletingLastPathComponent } ?? "/nonexistent/tangle-data"
-        return env
+    }
+
+    /// The shipped model as a user's machine sees it: the folder recorded at training (this
+    /// machine's) is not there, so the data is found by name or not at all.
+    func modelElsewhere(in work: String) throws -> String {
+        let copy = work + "/cifar10"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        for f in ["model.safetensors", "calibration.json"] { try FileManager.default.copyItem(atPath: "\(model)/\(f)", toPath: "\(copy)/\(f)") }
+        var card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/model.json"))) as? [String: Any])
+        var data = try #require(card["data"] as? [String: Any])
+        data["directory"] = "/nonexistent/training-machine/cifar10/train"
+        card["data"] = data
+        try JSONSerialization.data(withJSONObject: card).write(to: URL(fileURLWithPath: copy + "/model.json"))
+        return copy
     }
 
     /// A small labelled class folder of CIFAR-10 test JPEGs (`perClass` of every class).
@@ -71,7 +97,7 @@ enum CIFAR10Data {
 
     @Test(.enabled(if: TangleBinary.available, TangleBinary.skipMessage))
     func modelCardDescribesAColourModel() throws {
-        let r = try TangleBinary.run(["info", model, "--json"], environment: environment(data: nil))
+        let r = try TangleBinary.run(["info", model, "--json"], environment: environment(root: nil))
         #expect(r.status == 0, "\(r.stderr)")
         let card = try json(r.stdout)
         let input = try #require((card["architecture"] as? [String: Any])?["input"] as? [String: Int])
@@ -88,18 +114,11 @@ enum CIFAR10Data {
     @Test(.enabled(if: TangleBinary.available, TangleBinary.skipMessage))
     func withoutTheDataTheErrorSaysHowToGetIt() throws {
         let work = try TemporaryFolder.make("one")
+        defer { try? FileManager.default.removeItem(atPath: work) }
         let image = work + "/x.png"
         try CLIFixtures.write(try CLIFixtures.png(seed: 1, size: 32), to: image)
-        // The model as another machine sees it: the folder recorded at training is not there either.
-        let copy = work + "/cifar10"
-        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-        for f in ["model.safetensors", "calibration.json"] { try FileManager.default.copyItem(atPath: "\(model)/\(f)", toPath: "\(copy)/\(f)") }
-        var card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: model + "/model.json"))) as? [String: Any])
-        var data = try #require(card["data"] as? [String: Any])
-        data["directory"] = "/nonexistent/training-machine/cifar10/train"
-        card["data"] = data
-        try JSONSerialization.data(withJSONObject: card).write(to: URL(fileURLWithPath: copy + "/model.json"))
-        let r = try TangleBinary.run(["classify", "--model", copy, image], environment: environment(data: nil))
+        let copy = try modelElsewhere(in: work)
+        let r = try TangleBinary.run(["classify", "--model", copy, image], environment: environment(root: nil))
         #expect(r.status != 0)
         #expect(r.stderr.contains("cifar10") && r.stderr.contains("tar -xzf train.tar.gz"), "\(r.stderr)")
         #expect(!r.stderr.lowercased().contains("fashion"), "\(r.stderr)")
@@ -108,9 +127,11 @@ enum CIFAR10Data {
     @Test(.enabled(if: TangleBinary.available && CIFAR10Data.root != nil, "needs CIFAR-10 (../shared/data/cifar10 or $TANGLE_DATA/cifar10)"))
     func everyCommandWorksWithoutFashionMNIST() throws {
         let root = try #require(CIFAR10Data.root)
-        let env = environment(data: root + "/train")
+        let env = environment(root: root)
         let subset = try testSubset(root, perClass: 5)
         let work = try TemporaryFolder.make("cifar-cmds")
+        defer { for p in [subset, work] { try? FileManager.default.removeItem(atPath: p) } }
+        let model = try modelElsewhere(in: work)
 
         // Fashion-MNIST really is hidden.
         let hidden = try TangleBinary.run(["evaluate", "--model", TangleBinary.packageRoot + "/models/fashion-mnist"], environment: env)
@@ -159,7 +180,7 @@ enum CIFAR10Data {
         #expect(attack.status == 0, "\(attack.stderr)")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: attackOut)) ?? []).filter { $0.hasSuffix(".png") }.count == 4)
 
-        // entanglement on the model's own calibration split, and on a class folder.
+        // entanglement on a class folder.
         let entanglement = try TangleBinary.run(["entanglement", "--model", model, "--data", subset, "--json"], environment: env, timeout: 300)
         #expect(entanglement.status == 0, "\(entanglement.stderr)")
         #expect(entanglement.stdout.contains("pool1"))
@@ -176,7 +197,9 @@ enum CIFAR10Data {
         defer { daemon.stop() }
         // The first start seeds the empty inbox once the model is loaded; drop files after that.
         let seeded = Date().addingTimeInterval(240)
-        while Date() < seeded && !((try? String(contentsOfFile: watchRoot + "/verdicts.jsonl", encoding: .utf8)) ?? "").contains("\"sample-") {
+        while Date() < seeded && daemon.process.isRunning
+            && !((try? String(contentsOfFile: watchRoot + "/verdicts.jsonl", encoding: .utf8)) ?? "").contains("\"sample-")
+        {
             usleep(200_000)
         }
         for (i, f) in files.enumerated() {
@@ -185,7 +208,7 @@ enum CIFAR10Data {
         }
         let deadline = Date().addingTimeInterval(240)
         var log = ""
-        while Date() < deadline {
+        while Date() < deadline && daemon.process.isRunning {
             log = (try? String(contentsOfFile: watchRoot + "/verdicts.jsonl", encoding: .utf8)) ?? ""
             if (0..<3).allSatisfy({ log.contains("dropped-\($0).jpg") }) { break }
             usleep(200_000)
@@ -199,6 +222,23 @@ enum CIFAR10Data {
         let bench = try TangleBinary.run(["bench", "verdict", "--model", model, "--batch", "100", "--runs", "1", "--singles", "5", "--reuse-index", "--json"], environment: env, timeout: 600)
         #expect(bench.status == 0, "\(bench.stderr)")
         #expect(bench.stdout.contains("batch_images_per_second"))
+
+        // status of the root the daemon judged into.
+        let status = try TangleBinary.run(["status", "--root", watchRoot, "--json"], environment: env)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("in-distribution"))
+
+        // bench http and bench watch start real daemons on the model, posting and dropping its own photos.
+        let http = try TangleBinary.run(
+            ["bench", "http", "--model", model, "--requests", "5", "--clients", "2", "--per-client", "2", "--warmup", "1", "--idle", "2",
+             "--cache", NSTemporaryDirectory() + "tangle-test-cache/tangle", "--work", work, "--json"], environment: env, timeout: 600)
+        #expect(http.status == 0, "\(http.stderr)")
+        #expect(http.stdout.contains("requests_per_second"))
+        let burst = try TangleBinary.run(
+            ["bench", "watch", "--model", model, "--count", "30", "--singles", "2", "--cache", NSTemporaryDirectory() + "tangle-test-cache/tangle",
+             "--work", work, "--json"], environment: env, timeout: 600)
+        #expect(burst.status == 0, "\(burst.stderr)")
+        #expect(burst.stdout.contains("files_per_second"))
     }
 }
 
@@ -223,12 +263,14 @@ final class Daemon {
         try process.run()
     }
 
-    /// Sends SIGTERM and waits for the exit (idempotent).
+    /// Sends SIGTERM, then SIGKILL after 20 s, and waits for the exit (idempotent).
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 
     /// What it wrote to standard error so far.
