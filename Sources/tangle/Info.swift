@@ -48,7 +48,7 @@ struct Info: ParsableCommand {
         if card.data.files.isEmpty {
             // An image folder: its files are not listed; the profile's digest covers them all.
             let digest = card.profile.map { " (\($0.name)\($0.subfolder.map { "/" + $0 } ?? "")), folder digest sha256 \($0.digest)" } ?? ""
-            print("  \(card.data.fileCount) files\(digest)")
+            print("  \(card.data.fileCount) images\(digest)")
         } else {
             // One digest over the "<sha256>  <path>" lines, sorted by path: compare two cards' training files at a glance.
             let listed = card.data.files.sorted { $0.path < $1.path }.map { "\($0.sha256)  \($0.path)\n" }.joined()
