@@ -135,6 +135,18 @@ public struct Preprocessor: Sendable, Equatable {
 
     /// Row `y` of `image` as grey values in `[0, 1]`, alpha composited onto the background.
     private func grey(_ image: DecodedImage, row y: Int, into line: inout [Float]) {
+        line.withUnsafeMutableBufferPointer { read(image, row: y, channel: nil, into: $0) }
+    }
+
+    /// One row as three channels in `[0, 1]`: a grey image replicated, alpha composited onto the background.
+    private func colour(_ image: DecodedImage, row y: Int, into lines: inout [[Float]]) {
+        for k in 0..<3 { lines[k].withUnsafeMutableBufferPointer { read(image, row: y, channel: k, into: $0) } }
+    }
+
+    /// Row `y` of `image` in `[0, 1]`, alpha composited onto the background: colour channel
+    /// `channel` of an RGB(A) image, or its BT.601 luma when `channel` is nil; a grey image's value
+    /// whatever the channel.
+    private func read(_ image: DecodedImage, row y: Int, channel: Int?, into line: UnsafeMutableBufferPointer<Float>) {
         let w = image.width
         let bg = background
         image.samples.withUnsafeBufferPointer { s in
@@ -148,51 +160,26 @@ public struct Preprocessor: Sendable, Equatable {
                     line[x] = Float(s[base + 2 * x]) / 255 * a + bg * (1 - a)
                 }
             case .rgb:
-                for x in 0..<w {
-                    let p = base + 3 * x
-                    line[x] = Self.luma(s[p], s[p + 1], s[p + 2])
+                if let k = channel {
+                    for x in 0..<w { line[x] = Float(s[base + 3 * x + k]) / 255 }
+                } else {
+                    for x in 0..<w {
+                        let p = base + 3 * x
+                        line[x] = Self.luma(s[p], s[p + 1], s[p + 2])
+                    }
                 }
             case .rgba:
                 for x in 0..<w {
                     let p = base + 4 * x
                     let a = Float(s[p + 3]) / 255
-                    line[x] = Self.luma(s[p], s[p + 1], s[p + 2]) * a + bg * (1 - a)
+                    let v = channel.map { Float(s[p + $0]) / 255 } ?? Self.luma(s[p], s[p + 1], s[p + 2])
+                    line[x] = v * a + bg * (1 - a)
                 }
             }
         }
     }
 
     /// BT.601 luma of 8-bit RGB, in `[0, 1]`.
-    /// One row as three channels in `[0, 1]`: a grey image replicated, alpha composited onto the background.
-    private func colour(_ image: DecodedImage, row y: Int, into lines: inout [[Float]]) {
-        let w = image.width
-        let bg = background
-        image.samples.withUnsafeBufferPointer { s in
-            let base = y * w * image.channels
-            for k in 0..<3 {
-                lines[k].withUnsafeMutableBufferPointer { line in
-                    switch image.layout {
-                    case .gray:
-                        for x in 0..<w { line[x] = Float(s[base + x]) / 255 }
-                    case .grayAlpha:
-                        for x in 0..<w {
-                            let a = Float(s[base + 2 * x + 1]) / 255
-                            line[x] = Float(s[base + 2 * x]) / 255 * a + bg * (1 - a)
-                        }
-                    case .rgb:
-                        for x in 0..<w { line[x] = Float(s[base + 3 * x + k]) / 255 }
-                    case .rgba:
-                        for x in 0..<w {
-                            let p = base + 4 * x
-                            let a = Float(s[p + 3]) / 255
-                            line[x] = Float(s[p + k]) / 255 * a + bg * (1 - a)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     @inline(__always)
     static func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> Float {
         (0.299 * Float(r) + 0.587 * Float(g) + 0.114 * Float(b)) / 255
