@@ -153,10 +153,6 @@ public enum TrainingDataSource {
             let order = rng.permutation(members.count)
             perClass.append(order.prefix(take).map { members[$0] }.sorted())
         }
-        var chosen: [Int] = []
-        for round in 0..<(perClass.map(\.count).max() ?? 0) {
-            for c in perClass where round < c.count { chosen.append(c[round]) }
-        }
-        return chosen
+        return ClassDealing.deal(perClass)
     }
 }

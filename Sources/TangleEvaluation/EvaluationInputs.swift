@@ -15,7 +15,7 @@ public enum EvaluationInputs {
 
     /// A labelled test set for the model of `card`:
     /// - `path` a class folder (`<class>/*.png|jpg`, class names among the card's; its images dealt
-    ///   out class by class, see ``dealtByClass(_:)``), or a folder
+    ///   out class by class, see `ClassDealing`), or a folder
     ///   holding an IDX pair (`t10k-images-idx3-ubyte[.gz]` and `t10k-labels-idx1-ubyte[.gz]`);
     /// - `path` ``calibrationSplit`` (`"calibration"`): the model's own held-out calibration split —
     ///   design data, for choosing evidence on: the thresholds were set on it, so a false-flag rate
@@ -54,21 +54,7 @@ public enum EvaluationInputs {
             labels: load.images.labels.map { map[Int($0)] }, classNames: card.classNames)
         // A class folder is read class by class; dealt out class by class instead, the first N
         // images (the attacked ones, `--attack-count`) hold every class in proportion.
-        return mapped.subset(dealtByClass(mapped.labels))
-    }
-
-    /// The indices of `labels` dealt out class by class: the first image of every class (in class
-    /// order), then the second of every class, …; within a class, the original order.
-    public static func dealtByClass(_ labels: [Int32]) -> [Int] {
-        var byClass: [Int32: [Int]] = [:]
-        for (i, l) in labels.enumerated() { byClass[l, default: []].append(i) }
-        let classes = byClass.keys.sorted().map { byClass[$0]! }
-        var out: [Int] = []
-        out.reserveCapacity(labels.count)
-        for round in 0..<(classes.map(\.count).max() ?? 0) {
-            for c in classes where round < c.count { out.append(c[round]) }
-        }
-        return out
+        return mapped.subset(ClassDealing.deal(labels: mapped.labels))
     }
 
     /// An outlier set at the model's input: an IDX image file, a folder holding

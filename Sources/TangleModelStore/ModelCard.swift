@@ -53,7 +53,9 @@ public struct DataSource: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey { case kind, directory, files, count, calibration }
 
-    /// Decodes a record; `files` may be absent (image folders).
+    /// Decodes a record; `files` may be absent (image-folder cards written before it was always
+    /// encoded). The synthesized encoder writes it always (an empty list for an image folder), so
+    /// readers of format 1 find the key.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         kind = try c.decode(String.self, forKey: .kind)
@@ -61,17 +63,6 @@ public struct DataSource: Codable, Sendable, Equatable {
         files = try c.decodeIfPresent([FileDigest].self, forKey: .files) ?? []
         count = try c.decodeIfPresent(Int.self, forKey: .count)
         calibration = try c.decode(CalibrationSplit.self, forKey: .calibration)
-    }
-
-    /// Encodes the record (an absent count left out).
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(directory, forKey: .directory)
-        // Always written (an empty list for an image folder), so that tools reading format 1 find the key.
-        try c.encode(files, forKey: .files)
-        try c.encodeIfPresent(count, forKey: .count)
-        try c.encode(calibration, forKey: .calibration)
     }
 }
 

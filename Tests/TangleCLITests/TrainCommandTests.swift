@@ -83,7 +83,7 @@ struct TrainCommandTests {
         let r = try TangleBinary.run(["train", "--data", data, "--out", out + "/colour", "--epochs", "1", "--batch-size", "8", "--no-test"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("input 24x32x3 (from the data); polarity never"), "\(r.stdout)")
-        let card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/colour/model.json"))) as? [String: Any])
+        let card = try readCard(out + "/colour")
         let input = (card["architecture"] as? [String: Any])?["input"] as? [String: Int]
         #expect(input == ["height": 24, "width": 32, "channels": 3])
         let profile = try #require(card["profile"] as? [String: Any])
@@ -126,12 +126,17 @@ struct TrainCommandTests {
         let words = line.split(separator: " ")
         let passes = try #require(Int(words[4])), trained = try #require(Int(words[8]))
         #expect(passes == (5 + trained / 8 - 1) / (trained / 8) && passes >= 2)
-        let card = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/m/model.json"))) as? [String: Any])
+        let card = try readCard(out + "/m")
         let h = try #require(card["hyperparameters"] as? [String: Any])
         #expect(h["steps"] as? Int == 5 && h["epochs"] as? Int == passes, "\(h)")
         #expect((card["epochs"] as? [Any])?.count == passes)
         #expect(card["representations"] as? [String] == ["pool1", "pool2", "fc1", "fc2", "logits"])
         let zero = try TangleBinary.run(["train", "--data", data, "--out", out + "/z", "--steps", "0"])
         #expect(zero.status == 64 && zero.stderr.contains("--steps"), "\(zero.stderr)")
+    }
+
+    /// The model card in `folder`, as JSON.
+    func readCard(_ folder: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/model.json"))) as? [String: Any])
     }
 }
