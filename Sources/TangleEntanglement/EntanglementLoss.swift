@@ -98,6 +98,23 @@ public final class EntanglementLoss: AuxiliaryLoss {
             finalTemperatures: temperatures)
     }
 
+    /// Each layer's learned `t`, then each layer's temperature at the last step.
+    public var state: [Double] { learned.map(\.t) + temperatures }
+
+    public func restore(state: [Double]) -> Bool {
+        let n = learned.count
+        guard state.count == 2 * n else { return false }
+        var restored: [LearnedTemperature] = []
+        for (l, t) in state[..<n].enumerated() {
+            guard let r = LearnedTemperature(initial: learned[l].initial, learningRate: learned[l].learningRate, t: t) else { return false }
+            restored.append(r)
+        }
+        guard state[n...].allSatisfy({ $0.isFinite && $0 > 0 }) else { return false }
+        learned = restored
+        temperatures = Array(state[n...])
+        return true
+    }
+
     public func apply(network: Network, workspace: Workspace, labels: UnsafePointer<Int32>, count: Int) -> Double {
         let weight = settings.factor / Double(indices.count)
         var total = 0.0

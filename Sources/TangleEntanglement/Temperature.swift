@@ -31,6 +31,13 @@ public struct LearnedTemperature: Sendable, Equatable {
         self.learningRate = learningRate
     }
 
+    /// Continues a temperature at a saved `t` (`tangle train --resume`); `nil` when `t` is outside ``range``.
+    public init?(initial: Double, learningRate: Double, t: Double) {
+        guard Self.range.contains(t) else { return nil }
+        self.init(initial: initial, learningRate: learningRate)
+        self.t = t
+    }
+
     /// The current temperature `T0 / t`.
     public var temperature: Double { initial / t }
 

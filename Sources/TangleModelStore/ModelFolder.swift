@@ -24,7 +24,7 @@ public struct ModelFolder: Sendable {
     /// the calibration and the charts and logs that describe them.
     public static let modelFiles = [
         "model.json", "model.safetensors", "calibration.json", "calibration.svg", "training-log.jsonl", "training.svg",
-        "entanglement.jsonl", "entanglement.svg", "reliability.svg",
+        "entanglement.jsonl", "entanglement.svg", "reliability.svg", "resume.safetensors",
     ]
 
     /// Which of ``modelFiles`` the folder holds (empty when it holds no model, or does not exist).

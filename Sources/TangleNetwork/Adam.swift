@@ -28,6 +28,20 @@ public final class Adam: @unchecked Sendable {
         v = FloatBuffer(count: count)
     }
 
+    /// The optimiser's state: steps taken and both moment vectors (`tangle train --resume`).
+    public var state: (step: Int, m: [Float], v: [Float]) {
+        (step, Array(UnsafeBufferPointer(start: m.pointer, count: m.count)), Array(UnsafeBufferPointer(start: v.pointer, count: v.count)))
+    }
+
+    /// Continues from a saved ``state``; `false` (and nothing changed) when the moments do not fit.
+    public func restore(step: Int, m saved: [Float], v savedV: [Float]) -> Bool {
+        guard step >= 0, saved.count == m.count, savedV.count == v.count else { return false }
+        self.step = step
+        saved.withUnsafeBufferPointer { m.pointer.update(from: $0.baseAddress!, count: m.count) }
+        savedV.withUnsafeBufferPointer { v.pointer.update(from: $0.baseAddress!, count: v.count) }
+        return true
+    }
+
     /// Applies one update to `parameters` from `gradient` (both `count` long), split over workers.
     public func update(parameters: FloatBuffer, gradient: FloatBuffer) {
         step += 1

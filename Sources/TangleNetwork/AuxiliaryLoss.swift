@@ -12,6 +12,17 @@ public protocol AuxiliaryLoss: AnyObject {
     var representationIndices: [Int] { get }
     /// Adds the gradient for the first `count` images and returns the weighted loss.
     func apply(network: Network, workspace: Workspace, labels: UnsafePointer<Int32>, count: Int) -> Double
+    /// What the term carries from step to step (a learned temperature), saved with a resumable run.
+    var state: [Double] { get }
+    /// Continues from a saved ``state``; `false` (and nothing changed) when it does not fit.
+    func restore(state: [Double]) -> Bool
+}
+
+extension AuxiliaryLoss {
+    /// A stateless term saves nothing.
+    public var state: [Double] { [] }
+    /// A stateless term accepts only an empty state.
+    public func restore(state: [Double]) -> Bool { state.isEmpty }
 }
 
 /// One term of a training objective beyond cross-entropy, as the model card records it.

@@ -18,6 +18,16 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s = (splitmix(&x), splitmix(&x), splitmix(&x), splitmix(&x))
     }
 
+    /// The generator's whole state (four words), to continue the sequence later (`tangle train --resume`).
+    public var state: [UInt64] { [s.0, s.1, s.2, s.3] }
+
+    /// Continues from a saved ``state``; `nil` unless it is four words, not all zero (xoshiro's one
+    /// forbidden state).
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        s = (state[0], state[1], state[2], state[3])
+    }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotl(s.1 &* 5, 7) &* 9

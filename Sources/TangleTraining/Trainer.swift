@@ -31,6 +31,9 @@ public struct TrainingOptions: Sendable {
     public var probeBatch = 500
     /// Seeded augmentation of every training batch (nil: none).
     public var augmentation: Augmentation?
+    /// Stop after this many epochs of this invocation, as Ctrl-C would, keeping the resume point
+    /// (`tangle train --stop-after`: a long run trained in slots). `nil` runs to the end.
+    public var stopAfterEpochs: Int?
 
     /// Default settings (the reference's: batch 256, Adam 1e-3).
     public init() {}
@@ -41,7 +44,8 @@ public struct TrainingOptions: Sendable {
 ///
 /// The loop reads top to bottom: gather a batch, forward, loss, backward, update, report.
 /// Ctrl-C (via ``StopSignal``) ends it after the current step; what is on disk is then the last
-/// complete checkpoint.
+/// complete checkpoint. After every epoch but the last a ``ResumePoint`` is written beside the model,
+/// so a stopped or killed run continues with ``resume(from:)`` to the same weights, bit for bit.
 public final class Trainer {
     /// The network being trained.
     public let network: Network
@@ -58,8 +62,9 @@ public final class Trainer {
     private var augmentRNG: SeededGenerator
     private let labelBuffer: UnsafeMutablePointer<Int32>
     private let auxiliary: [any AuxiliaryLoss]
-    private var probeLog: [String] = []
-    private var probeRecords: [(step: Int, epoch: Double, layers: [EntanglementProbe.Layer])] = []
+    private var probes: [ResumePoint.ProbeRecord] = []
+    /// Set by ``resume(from:)``: where ``run()`` continues.
+    private var resumePoint: ResumePoint?
 
     /// Prepares a run.
     /// - Parameters:
@@ -139,8 +144,18 @@ public final class Trainer {
         var bestCalibration = -1.0
         var log: [String] = []
         var globalStep = 0
+        var firstEpoch = 1
+        if let r = resumePoint {
+            r.best.withUnsafeBufferPointer { best.parameters.pointer.update(from: $0.baseAddress!, count: best.parameterCount) }
+            bestCalibration = r.bestCalibration
+            log = r.log
+            globalStep = r.globalStep
+            firstEpoch = r.epochsDone + 1
+            progress.resetRate(done: globalStep * options.batchSize)
+        }
         card.status = "training"
-        epochLoop: for epoch in 1...options.epochs {
+        var paused = false
+        epochLoop: for epoch in stride(from: firstEpoch, through: options.epochs, by: 1) {
             let epochStart = Date()
             let order = rng.permutation(data.trainIndices.count).map { data.trainIndices[$0] }
             var lossSum = 0.0, correct = 0, seen = 0
@@ -201,13 +216,75 @@ public final class Trainer {
             progress.finish(line)
             card.objective = auxiliary.map(\.record)
             try saveCard(log: log)
-            if seen < steps * options.batchSize { break }
+            if seen < steps * options.batchSize || epoch == options.epochs || globalStep >= totalSteps { break }
+            try saveResumePoint(epochsDone: epoch, globalStep: globalStep, bestCalibration: bestCalibration, best: best, log: log)
+            if let n = options.stopAfterEpochs, epoch - firstEpoch + 1 >= n {
+                paused = true
+                break
+            }
         }
-        card.status = StopSignal.isRequested ? "interrupted" : "completed"
+        let finished = !StopSignal.isRequested && !paused
+        card.status = finished ? "completed" : "interrupted"
         card.objective = auxiliary.map(\.record)
         try saveCard(log: log)
+        if finished, let folder, FileManager.default.fileExists(atPath: folder.file(ResumePoint.fileName)) {
+            try? FileManager.default.removeItem(atPath: folder.file(ResumePoint.fileName))
+        }
         network.copyParameters(from: best)
         return card
+    }
+
+    /// Continues the run saved in `folder` (``ResumePoint/fileName``): the network's weights, the best
+    /// weights so far, Adam's moments, both generators, the auxiliary terms' temperatures, the
+    /// training log and the probe's measurements. The card passed to ``init`` must be the saved run's.
+    /// - Returns: the epochs already done.
+    /// - Throws: ``TrainingError/cannotResume(_:)`` when the file is missing or does not fit this run.
+    @discardableResult
+    public func resume(from folder: ModelFolder) throws -> Int {
+        let path = folder.file(ResumePoint.fileName)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.cannotResume(
+                "\(folder.path) holds no \(ResumePoint.fileName): its run completed, or never finished an epoch; start it again with --force")
+        }
+        let r = try ResumePoint(decoding: data, source: path)
+        guard r.weights.count == network.parameterCount else {
+            throw TrainingError.cannotResume("\(path) holds \(r.weights.count) parameters; this network has \(network.parameterCount)")
+        }
+        guard let shuffle = SeededGenerator(state: r.shuffle), let augment = SeededGenerator(state: r.augment) else {
+            throw TrainingError.cannotResume("\(path) has a generator state of zeros")
+        }
+        // A run killed between writing an epoch's card and its resume point redoes that epoch.
+        guard r.epochsDone >= 1, r.epochsDone <= card.epochs.count, r.globalStep == r.epochsDone * stepsPerEpoch else {
+            throw TrainingError.cannotResume(
+                "\(path) is after epoch \(r.epochsDone) and step \(r.globalStep), but the card records \(card.epochs.count) epochs of \(stepsPerEpoch) steps")
+        }
+        guard r.auxiliary.count == auxiliary.count, zip(auxiliary, r.auxiliary).allSatisfy({ $0.restore(state: $1) }),
+            optimizer.restore(step: r.adamStep, m: r.adamM, v: r.adamV)
+        else { throw TrainingError.cannotResume("\(path) does not fit this run's objective or optimiser") }
+        r.weights.withUnsafeBufferPointer { network.parameters.pointer.update(from: $0.baseAddress!, count: network.parameterCount) }
+        rng = shuffle
+        augmentRNG = augment
+        probes = r.probes
+        resumePoint = r
+        card.epochs = Array(card.epochs.prefix(r.epochsDone))
+        // The kept weights are the resume point's best: the first epoch with the best calibration accuracy.
+        let bestAccuracy = card.epochs.map(\.calibrationAccuracy).max()
+        card.selectedEpoch = card.epochs.first { $0.calibrationAccuracy == bestAccuracy }?.epoch
+        let kept = try Network(architecture: network.architecture, seed: 0)
+        r.best.withUnsafeBufferPointer { kept.parameters.pointer.update(from: $0.baseAddress!, count: kept.parameterCount) }
+        card.weightsSHA256 = try folder.writeWeights(kept, fileName: card.weightsFile)
+        return r.epochsDone
+    }
+
+    private func saveResumePoint(epochsDone: Int, globalStep: Int, bestCalibration: Double, best: Network, log: [String]) throws {
+        guard let folder else { return }
+        let adam = optimizer.state
+        let r = ResumePoint(
+            epochsDone: epochsDone, globalStep: globalStep, bestCalibration: bestCalibration, shuffle: rng.state,
+            augment: augmentRNG.state, adamStep: adam.step, auxiliary: auxiliary.map(\.state), log: log, probes: probes,
+            weights: Array(UnsafeBufferPointer(start: network.parameters.pointer, count: network.parameterCount)),
+            best: Array(UnsafeBufferPointer(start: best.parameters.pointer, count: best.parameterCount)), adamM: adam.m, adamV: adam.v)
+        try ModelFolder.atomicWrite(try r.encoded(), to: folder.file(ResumePoint.fileName))
     }
 
     /// Measures every hidden layer's entanglement on the fixed probe batch.
@@ -228,17 +305,7 @@ public final class Trainer {
         let layers = try EntanglementProbe().measure(
             network: network, workspace: ws, count: indices.count, labels: indices.map { data.images.labels[$0] },
             layers: hidden, trainingTemperatures: trainingT)
-        probeRecords.append((step, epoch, layers))
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        struct Line: Encodable {
-            var step: Int
-            var epoch: Double
-            var layers: [EntanglementProbe.Layer]
-        }
-        probeLog.append(String(decoding: try encoder.encode(Line(step: step, epoch: epoch, layers: layers)), as: UTF8.self))
+        probes.append(ResumePoint.ProbeRecord(step: step, epoch: epoch, layers: layers))
     }
 
     private var probeWorkspace: Workspace?
@@ -246,10 +313,16 @@ public final class Trainer {
     private func saveCard(log: [String] = []) throws {
         guard let folder else { return }
         try folder.writeCard(card)
-        if !probeLog.isEmpty {
-            try ModelFolder.atomicWrite(Data((probeLog.joined(separator: "\n") + "\n").utf8), to: folder.file("entanglement.jsonl"))
+        if !probes.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let lines = try probes.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+            try ModelFolder.atomicWrite(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.file("entanglement.jsonl"))
             try ModelFolder.atomicWrite(
-                Data(TrainingCharts.entanglement(card.name, probeRecords).svg().utf8), to: folder.file("entanglement.svg"))
+                Data(TrainingCharts.entanglement(card.name, probes.map { ($0.step, $0.epoch, $0.layers) }).svg().utf8),
+                to: folder.file("entanglement.svg"))
         }
         if !log.isEmpty {
             try ModelFolder.atomicWrite(Data((log.joined(separator: "\n") + "\n").utf8), to: folder.file("training-log.jsonl"))

@@ -16,7 +16,9 @@ struct Train: ParsableCommand {
             selection — the last --calibration-count images of Fashion-MNIST, or a seeded stratified \
             --calibration-fraction of every class of an image folder — and the stored weights are those of the \
             epoch with the best calibration accuracy. Ctrl-C stops after the current step and keeps the last \
-            complete checkpoint.
+            complete checkpoint. After every epoch but the last, --out also holds resume.safetensors: the same \
+            command with --resume continues a stopped or killed run from there, to the same weights as a run \
+            never stopped.
             """)
 
     @Option(help: "Folder with the Fashion-MNIST IDX files, or with one subfolder of images per class.")
@@ -27,6 +29,9 @@ struct Train: ParsableCommand {
 
     @Flag(help: "Replace the model already in --out: its weights, card, charts and calibration are removed first.")
     var force = false
+
+    @Flag(help: "Continue the stopped run in --out from its last completed epoch (its resume.safetensors); give the options the run was started with.")
+    var resume = false
 
     @Option(help: "Model name (default: the folder's name).")
     var name: String?
@@ -61,6 +66,9 @@ struct Train: ParsableCommand {
     @Flag(help: "Skip the test-set evaluation after each epoch.")
     var noTest = false
 
+    @Option(help: "Stop after this many epochs of this invocation, keeping resume.safetensors (train a long run in slots: run the same command again with --resume).")
+    var stopAfter: Int?
+
     @OptionGroup(title: "Entangled objective")
     var objective: ObjectiveOptions
 
@@ -77,8 +85,10 @@ struct Train: ParsableCommand {
         if let input, InputShape.parse(input) == nil {
             throw ValidationError("--input takes HxWxC with C 1 or 3 and sides from 8 to 512, e.g. 28x28x1 or 32x32x3 (got \(input))")
         }
+        if let stopAfter, stopAfter < 1 { throw ValidationError("--stop-after must be at least 1 epoch") }
+        if resume && force { throw ValidationError("--resume continues the run in --out and --force replaces it: choose one") }
         let existing = ModelFolder(path: out).existingModelFiles()
-        if !existing.isEmpty && !force {
+        if !existing.isEmpty && !force && !resume {
             let shipped = (out as NSString).standardizingPath.hasSuffix("models/fashion-mnist") ? " (the default --out, the shipped model)" : ""
             throw ValidationError(
                 "\(out)\(shipped) already holds a model (\(existing.joined(separator: ", "))): choose another --out, or pass --force to replace it")
@@ -117,6 +127,7 @@ struct Train: ParsableCommand {
             print("\(steps) steps of \(batchSize): \(options.epochs) passes over the \(set.trainIndices.count) training images")
         }
         options.batchSize = batchSize
+        options.stopAfterEpochs = stopAfter
         options.learningRate = learningRate
         options.seed = seed
         let photographs = loaded.source.kind == "image-folder" && loaded.profile.polarity == "never"
@@ -127,17 +138,32 @@ struct Train: ParsableCommand {
         let folder = ModelFolder(path: out)
         // Replacing a model: its calibration and charts go with its weights.
         if force { try folder.removeModelFiles() }
-        let card = ModelCard(
+        var card = ModelCard(
             name: name ?? (out as NSString).lastPathComponent, toolVersion: tangleVersion, created: rfc3339Now(),
             // Every pooling and dense layer's output is a representation later stages read by name.
             architecture: network.architecture, representations: network.architecture.layers.filter { $0.kind != .conv2d }.map(\.name),
             preprocessing: loaded.input.channels == 3 ? .colour : .fashionMNIST, profile: profile, classNames: train.classNames,
             data: loaded.source,
             hyperparameters: Hyperparameters(batchSize: batchSize, learningRate: learningRate, epochs: options.epochs, seed: seed, steps: steps))
-        StopSignal.install()
         let terms = try objective.terms(network: network, batchSize: batchSize, defaults: .train)
+        if resume {
+            let saved = try folder.readCard()
+            var command = card
+            command.objective = terms.map(\.record)
+            let differing = try ResumePoint.differences(saved: saved, command: command)
+            guard differing.isEmpty else {
+                throw ValidationError(
+                    "the run in \(out) was started with other settings (\(differing.joined(separator: ", ")) differ): give --resume the options it was started with, or start again with --force")
+            }
+            card = saved
+        }
+        StopSignal.install()
         let trainer = try Trainer(
             network: network, options: options, data: set, test: test, folder: folder, card: card, auxiliaryLosses: terms)
+        if resume {
+            let done = try trainer.resume(from: folder)
+            print("resuming \(out) after epoch \(done) of \(options.epochs)")
+        }
         let t0 = Date()
         let final = try trainer.run()
         let best = final.epochs.first { $0.epoch == final.selectedEpoch }
@@ -148,6 +174,9 @@ struct Train: ParsableCommand {
             summary += ")"
         }
         print(summary)
+        if final.status != "completed" && FileManager.default.fileExists(atPath: folder.file(ResumePoint.fileName)) {
+            print("continue it with the same command and --resume")
+        }
         if final.selectedEpoch == nil {
             print("no epoch completed, so no weights were written; the card and curves in \(out) record the run")
         } else {

@@ -135,6 +135,56 @@ struct TrainCommandTests {
         #expect(zero.status == 64 && zero.stderr.contains("--steps"), "\(zero.stderr)")
     }
 
+    /// A run trained in slots (`--stop-after`, then `--resume`) ends with the same weights, logs and
+    /// probe figures as a run never stopped: entangled (learned temperatures), augmented (its own
+    /// generator), so every piece of carried state is exercised.
+    @Test func aResumedRunEndsWhereAnUnbrokenOneDoes() throws {
+        let data = try TestImageFolders.colour()
+        let out = try TemporaryFolder.make("model")
+        defer { for p in [data, out] { try? FileManager.default.removeItem(atPath: p) } }
+        // Batch 4: five steps an epoch, so the 20th step writes a training-log line.
+        let base = ["train", "--data", data, "--epochs", "4", "--batch-size", "4", "--no-test", "--seed", "3"]
+        let whole = try TangleBinary.run(base + ["--out", out + "/whole"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/whole/resume.safetensors"), "a completed run leaves no resume point")
+
+        let first = try TangleBinary.run(base + ["--out", out + "/slots", "--stop-after", "1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("--resume"), "\(first.stdout)")
+        #expect(try readCard(out + "/slots")["status"] as? String == "interrupted")
+        #expect(FileManager.default.fileExists(atPath: out + "/slots/resume.safetensors"))
+        // Other settings are refused by name, and nothing is changed.
+        let other = try TangleBinary.run(base + ["--out", out + "/slots", "--resume", "--learning-rate", "0.01"])
+        #expect(other.status != 0 && other.stderr.contains("hyperparameters"), "\(other.stderr)")
+        let second = try TangleBinary.run(base + ["--out", out + "/slots", "--resume", "--stop-after", "2"])
+        #expect(second.status == 0 && second.stdout.contains("resuming \(out)/slots after epoch 1 of 4"), "\(second.stdout)\(second.stderr)")
+        let last = try TangleBinary.run(base + ["--out", out + "/slots", "--resume"])
+        #expect(last.status == 0 && last.stdout.contains("after epoch 3 of 4"), "\(last.stdout)\(last.stderr)")
+
+        for file in ["model.safetensors", "training-log.jsonl", "entanglement.jsonl"] {
+            let a = FileManager.default.contents(atPath: out + "/whole/" + file)
+            let b = FileManager.default.contents(atPath: out + "/slots/" + file)
+            #expect(a != nil && a == b, "\(file) is missing or differs between the unbroken and the resumed run")
+        }
+        let a = try readCard(out + "/whole"), b = try readCard(out + "/slots")
+        func canonical(_ value: Any?) -> String {
+            value.flatMap { try? JSONSerialization.data(withJSONObject: [$0], options: [.sortedKeys]) }.map { String(decoding: $0, as: UTF8.self) } ?? "nil"
+        }
+        for key in ["status", "selected_epoch", "weights_sha256", "hyperparameters"] {
+            #expect(canonical(a[key]) == canonical(b[key]), "\(key)")
+        }
+        func figures(_ card: [String: Any]) -> [String] {
+            ((card["epochs"] as? [[String: Any]]) ?? []).map { e in
+                ["epoch", "train_loss", "train_accuracy", "calibration_loss", "calibration_accuracy"].map { String(describing: e[$0]) }.joined(separator: " ")
+            }
+        }
+        #expect(figures(a).count == 4 && figures(a) == figures(b))
+        #expect(canonical(a["objective"]) == canonical(b["objective"]), "the learned temperatures carry over")
+        #expect(!FileManager.default.fileExists(atPath: out + "/slots/resume.safetensors"))
+        let again = try TangleBinary.run(base + ["--out", out + "/slots", "--resume"])
+        #expect(again.status != 0 && again.stderr.contains("no resume.safetensors"), "\(again.stderr)")
+    }
+
     /// The model card in `folder`, as JSON.
     func readCard(_ folder: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/model.json"))) as? [String: Any])

@@ -134,4 +134,18 @@ func card(for network: Network) -> ModelCard {
         #expect(r.confusion.flatMap { $0 }.reduce(0, +) == 30)
         #expect(abs(r.accuracy - Double(r.confusion[0][0] + r.confusion[1][1]) / 30) < 1e-12)
     }
+
+    /// A resume point reads back exactly as written (generator words beyond 2^53 too), and a file
+    /// that is not one is refused with a clear error.
+    @Test func resumePointRoundTrips() throws {
+        let r = ResumePoint(
+            epochsDone: 3, globalStep: 690, bestCalibration: 0.875, shuffle: [UInt64.max, 1, 1 << 60, 7], augment: [9, 8, 7, 6],
+            adamStep: 690, auxiliary: [[1.5, 0.25, 82.03681362938137, 86.6522574162528], []], log: ["{\"step\":20}"],
+            probes: [], weights: [1, -2, 3.5], best: [0.5, 0, -1], adamM: [1e-8, 0, 2], adamV: [3e-12, 1, 0])
+        #expect(try ResumePoint(decoding: try r.encoded(), source: "r") == r)
+        let weights = Safetensors.encode([Safetensors.Tensor(name: "w", shape: [1], values: [1])])
+        #expect(throws: TrainingError.self) { try ResumePoint(decoding: weights, source: "model.safetensors") }
+        #expect(throws: TrainingError.self) { try ResumePoint(decoding: Data("junk".utf8), source: "junk") }
+    }
 }
+
