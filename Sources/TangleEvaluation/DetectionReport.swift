@@ -32,9 +32,10 @@ public struct AttackFigures: Codable, Sendable {
     public var meanCredibility: Double
     /// Fraction of all attacked images the verdict rule flags.
     public var flagged: Double
-    /// Fraction flagged of those whose prediction the attack changed.
+    /// Fraction flagged of those the attack fooled: whose prediction it changed (an attack made here),
+    /// or whose prediction is not their true class (an attack set, made anywhere).
     public var flaggedSuccessful: Double
-    /// Images whose prediction the attack changed.
+    /// Images the attack fooled, in the same sense.
     public var successful: Int
     /// Of the flagged, the fraction routed `adversarial`.
     public var routed: Double

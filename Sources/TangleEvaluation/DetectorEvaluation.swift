@@ -36,6 +36,10 @@ public struct DetectorEvaluation {
     public var dumpDirectory: String?
     /// The test set: a class folder or an IDX pair (nil: Fashion-MNIST's, for a model trained on it).
     public var testPath: String?
+    /// Attack sets as (name, images labelled with their true class): folders written by `tangle attack`,
+    /// possibly on another model (the black-box setting). Reported under `attacks.<name>`; an image
+    /// counts as fooling the model when its prediction is not its true class.
+    public var attackSets: [(String, LabelledImages)] = []
 
     /// Creates an evaluation.
     public init(
@@ -81,7 +85,8 @@ public struct DetectorEvaluation {
         let test = try EvaluationInputs.test(card: setup.card, path: testPath, data: data)
         let size = network.inputShape.size
         let scoring = ProgressScoring(
-            detector: detector, label: "evaluate", total: test.count + oodSets.reduce(0) { $0 + $1.1.count } + attacks.count * min(attackCount, test.count))
+            detector: detector, label: "evaluate",
+            total: test.count + oodSets.reduce(0) { $0 + $1.1.count } + attacks.count * min(attackCount, test.count) + attackSets.reduce(0) { $0 + $1.1.count })
         let score = scoring.score
         var confusion: [String: [String: Int]] = [:]
         func count(_ kind: Verdict, _ js: [VerdictRule.Judgement]) {
@@ -125,17 +130,42 @@ public struct DetectorEvaluation {
             let s = score(x.pointer, n)
             let j = s.map(rule.judge)
             count(.adversarial, j)
-            try dump(attack.description, s, labels: labels, images: x.pointer, count: n, imageSize: size)
-            reliability.append((attack.description, s, labels))
+            try dump(attack.name, s, labels: labels, images: x.pointer, count: n, imageSize: size)
+            reliability.append((attack.name, s, labels))
             let flagged = j.map { $0.verdict != .inDistribution }
             let changed = (0..<n).filter { s[$0].prediction != testScores[$0].prediction }
             let detection = DetectionReport.figures(
                 negatives: cleanNegatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .adversarial)
-            attackFigures[attack.description] = AttackFigures(
+            attackFigures[attack.name] = AttackFigures(
                 accuracy: Self.fraction(zip(s, labels).map { $0.prediction == Int($1) }),
                 dknnAccuracy: Self.fraction(zip(s, labels).map { $0.dknn!.prediction == Int($1) }),
                 meanCredibility: s.map { $0.dknn!.credibility }.reduce(0, +) / Double(max(n, 1)),
                 flagged: detection.flagged, flaggedSuccessful: Self.fraction(changed.map { flagged[$0] }), successful: changed.count,
+                routed: detection.routed, detection: detection, auroc: detection.auroc)
+        }
+        for (name, images) in attackSets {
+            guard attackFigures[name] == nil else {
+                throw EvaluationError.input("--attack-set \(name) has the name of an attack in --attacks: name it otherwise")
+            }
+            guard images.imageSize == size else {
+                throw EvaluationError.shape("attack set \(name) has \(images.rows)x\(images.columns) images; the model takes \(network.inputShape)")
+            }
+            let x = FloatBuffer(count: images.count * size)
+            images.copyImages(0..<images.count, into: x.pointer)
+            let s = score(x.pointer, images.count)
+            let j = s.map(rule.judge)
+            count(.adversarial, j)
+            try dump("set-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
+            reliability.append((name, s, images.labels))
+            let flagged = j.map { $0.verdict != .inDistribution }
+            let fooled = (0..<images.count).filter { s[$0].prediction != Int(images.labels[$0]) }
+            let detection = DetectionReport.figures(
+                negatives: negatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .adversarial)
+            attackFigures[name] = AttackFigures(
+                accuracy: Self.fraction(zip(s, images.labels).map { $0.prediction == Int($1) }),
+                dknnAccuracy: Self.fraction(zip(s, images.labels).map { $0.dknn!.prediction == Int($1) }),
+                meanCredibility: s.map { $0.dknn!.credibility }.reduce(0, +) / Double(max(images.count, 1)),
+                flagged: detection.flagged, flaggedSuccessful: Self.fraction(fooled.map { flagged[$0] }), successful: fooled.count,
                 routed: detection.routed, detection: detection, auroc: detection.auroc)
         }
         scoring.finish()

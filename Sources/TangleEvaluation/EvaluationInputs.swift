@@ -1,6 +1,7 @@
 import Foundation
 import TangleData
 import TangleDataSource
+import TangleAttacks
 import TangleDigest
 import TangleImage
 import TangleImageFolder
@@ -83,6 +84,64 @@ public enum EvaluationInputs {
         return try LabelledImages(
             rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels,
             labels: [Int32](repeating: 0, count: count), classNames: ["?"])
+    }
+
+    /// A folder written by `tangle attack` (possibly on another model: the black-box setting), at the
+    /// model's input through the intake, each image labelled with the true class its name carries
+    /// (`<index>-<class>-<method>-<eps>.png`, the class as `tangle attack` writes it: `/` and spaces
+    /// as `-`).
+    /// - Throws: ``EvaluationError/input(_:)`` for a file named otherwise, a class the model does not
+    ///   know, an undecodable file or an empty folder.
+    public static func attackSet(_ path: String, card: ModelCard) throws -> LabelledImages {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw EvaluationError.input("\(path) is not a folder: give a folder written by `tangle attack --out DIR`")
+        }
+        let classes = Dictionary(card.classNames.enumerated().map { (attackFileClass($1), Int32($0)) }, uniquingKeysWith: { a, _ in a })
+        let preprocessor = DataSurvey.preprocessor(for: card)
+        let decoder = ImageDecoder()
+        var pixels: [UInt8] = [], labels: [Int32] = []
+        for file in allFiles(path) {
+            let name = (file as NSString).lastPathComponent
+            guard let label = attackFileLabel(name) else {
+                throw EvaluationError.input(
+                    "\(file) is not named as `tangle attack` names its files (<index>-<class>-<method>-<eps>.png): an attack set holds only those")
+            }
+            guard let y = classes[label] else {
+                throw EvaluationError.input(
+                    "\(file) is an attack on class \(label), which \(card.name) does not have (its classes: \(card.classNames.joined(separator: ", ")))")
+            }
+            let image: DecodedImage
+            do { image = try decoder.decode(try decoder.readFile(file, followSymlinks: false)) } catch {
+                throw EvaluationError.input("\(file) cannot be read as an image: \(error)")
+            }
+            pixels += preprocessor.process(image).bytes
+            labels.append(y)
+        }
+        guard !labels.isEmpty else { throw EvaluationError.input("\(path) holds no attack images: write some with `tangle attack --out \(path)`") }
+        return try LabelledImages(
+            rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels, labels: labels,
+            classNames: card.classNames)
+    }
+
+    /// A class name as `tangle attack` writes it into a file name.
+    public static func attackFileClass(_ name: String) -> String {
+        name.replacingOccurrences(of: "/", with: "-").replacingOccurrences(of: " ", with: "-")
+    }
+
+    /// The class part of `<index>-<class>-<method>-<eps>.png`, or `nil` for any other name.
+    static func attackFileLabel(_ name: String) -> String? {
+        guard name.hasSuffix(".png"), let dash = name.firstIndex(of: "-"), !name[..<dash].isEmpty, name[..<dash].allSatisfy(\.isNumber) else { return nil }
+        let rest = name[name.index(after: dash)...].dropLast(4)
+        // The method is the last one named; the class may hold dashes, and so may the method.
+        var best: (String.Index, String.Index)?
+        for m in Attack.Method.allCases {
+            if let r = rest.range(of: "-\(m.rawValue)-", options: .backwards), best.map({ r.lowerBound > $0.0 }) ?? true {
+                best = (r.lowerBound, r.upperBound)
+            }
+        }
+        guard let (low, high) = best, Float(rest[high...]) != nil, low > rest.startIndex else { return nil }
+        return String(rest[..<low])
     }
 
     /// Images brought to the model's input through the intake. An image already of that size and

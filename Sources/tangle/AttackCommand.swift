@@ -12,8 +12,12 @@ import TangleTraining
 struct AttackCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attack",
-        abstract: "Write white-box adversarial images (FGSM or BIM on the model's own gradient) as PNG files.",
-        discussion: "Files are named <index>-<true class>-<method>-<eps>.png; drop them into the inbox to see how they are judged.")
+        abstract: "Write white-box adversarial images (FGSM, BIM, PGD-L∞ or PGD-L2 on the model's own gradient) as PNG files.",
+        discussion: """
+            Files are named <index>-<true class>-<method>-<eps>.png; drop them into the inbox to see how they are judged, \
+            or judge a whole folder made on one model with another (the black-box, transferred setting): \
+            tangle evaluate --model OTHER --attack-set NAME=DIR.
+            """)
 
     @Option(help: "Model folder.")
     var model = "models/fashion-mnist"
@@ -24,14 +28,23 @@ struct AttackCommand: ParsableCommand {
     @Option(help: "The images attacked: a class folder (<class>/*.png|jpg) or a folder with an IDX image + label pair (default: Fashion-MNIST's test set, for Fashion-MNIST models). `calibration` attacks the model's own calibration split (design data).")
     var test: String?
 
-    @Option(help: "fgsm or bim.")
+    @Option(help: "fgsm, bim, pgd-linf or pgd-l2.")
     var method = "fgsm"
 
-    @Option(help: "L-infinity radius in [0, 1] pixel units.")
+    @Option(help: "The ball's radius in [0, 1] pixel units: per pixel (L∞: fgsm, bim, pgd-linf) or over the whole image (pgd-l2, e.g. 2.0).")
     var eps: Float = 0.1
 
-    @Option(help: "BIM steps (step size eps / steps).")
-    var steps = 10
+    @Option(help: "Gradient steps (default: bim 10, pgd 20; fgsm takes one).")
+    var steps: Int?
+
+    @Option(help: "Step size (default: bim eps / steps, pgd 2.5 eps / steps; pgd-l2: the step's L2 length).")
+    var stepSize: Float?
+
+    @Flag(inversion: .prefixedNo, help: "Start from a random point in the ball (default: on for pgd, off for bim).")
+    var randomStart: Bool?
+
+    @Option(help: "Seed for the random start.")
+    var seed: UInt64 = 0
 
     @Option(help: "Test images to attack.")
     var count = 100
@@ -43,8 +56,15 @@ struct AttackCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        guard let m = Attack.Method(rawValue: method) else { throw ValidationError("--method must be fgsm or bim") }
-        guard eps >= 0, eps <= 1 else { throw ValidationError("--eps must be within [0, 1]") }
+        guard let m = Attack.Method(rawValue: method) else {
+            throw ValidationError("--method must be one of \(Attack.Method.allCases.map(\.rawValue).joined(separator: ", ")) (got \(method))")
+        }
+        // An L2 radius may exceed 1 (the whole image is one vector: 28x28 grey spans up to 28).
+        guard eps >= 0, eps.isFinite, m.norm == .l2 || eps <= 1 else {
+            throw ValidationError("--eps must lie within [0, 1] for an L∞ attack, and be a non-negative number for pgd-l2 (got \(eps))")
+        }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if let stepSize, !(stepSize > 0 && stepSize.isFinite) { throw ValidationError("--step-size must be a positive number") }
         let (card, network) = try ModelFolder(path: model).loadNetwork()
         let test = try EvaluationInputs.test(card: card, path: self.test, data: data)
         guard first >= 0, first < test.count else { throw ValidationError("--first must be below \(test.count)") }
@@ -53,7 +73,7 @@ struct AttackCommand: ParsableCommand {
         let x = FloatBuffer(count: n * size)
         test.copyImages(first..<(first + n), into: x.pointer)
         let labels = Array(test.labels[first..<(first + n)])
-        let attack = Attack(method: m, eps: eps, steps: steps, stepSize: eps / Float(max(steps, 1)))
+        let attack = Attack(method: m, eps: eps, steps: steps, stepSize: stepSize, randomStart: randomStart, seed: seed)
         let ws = Workspace(network: network, capacity: min(250, n), trainable: true, inputGradient: true)
         labels.withUnsafeBufferPointer { attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -74,7 +94,9 @@ struct AttackCommand: ParsableCommand {
             classNames: card.classNames)
         let before = evaluator.evaluate(test, indices: Array(first..<(first + n))).accuracy
         let after = evaluator.evaluate(written).accuracy
-        print(String(format: "wrote %d %@ images (eps %g) to %@; model accuracy %.1f%% before, %.1f%% after", n, attack.description, eps, out, 100 * before, 100 * after))
+        print(String(
+            format: "wrote %d %@ images (eps %g, %d steps of %g%@) to %@; model accuracy %.1f%% before, %.1f%% after", n, attack.description, eps,
+            attack.steps, attack.stepSize, attack.randomStart ? ", random start" : "", out, 100 * before, 100 * after))
     }
 }
 

@@ -84,7 +84,7 @@ struct CalibrateCommand: ParsableCommand {
 /// Parses `fgsm:0.1,bim:0.1`.
 func parseAttacks(_ text: String) throws -> [Attack] {
     try text.split(separator: ",").map { item -> Attack in
-        guard let a = Attack(String(item)) else { throw ValidationError("unknown attack '\(item)'; use fgsm:EPS or bim:EPS") }
+        guard let a = Attack(String(item)) else { throw ValidationError("unknown attack '\(item)'; use fgsm:EPS, bim:EPS, pgd-linf:EPS or pgd-l2:EPS") }
         return a
     }
 }

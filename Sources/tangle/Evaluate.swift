@@ -27,8 +27,11 @@ struct Evaluate: ParsableCommand {
     @Option(parsing: .singleValue, help: "An outlier set NAME=PATH (an IDX image file, a folder with t10k-images-idx3-ubyte[.gz], or any folder of images); repeatable. Runs the detector report.")
     var ood: [String] = []
 
-    @Option(help: "Attacks for the detector report, e.g. fgsm:0.05,fgsm:0.1,bim:0.1.")
+    @Option(help: "White-box attacks made on this model for the detector report, e.g. fgsm:0.05,bim:0.1,pgd-linf:0.1,pgd-l2:2 (PGD: 20 steps of 2.5 eps / 20 from a seeded random start).")
     var attacks: String?
+
+    @Option(parsing: .singleValue, help: "An attack set NAME=DIR: a folder written by `tangle attack`, on this model or another (transferred, black-box); reported under attacks.NAME, an image fooling the model when its prediction is not the true class its file name carries. Repeatable. Runs the detector report.")
+    var attackSet: [String] = []
 
     @Option(help: "Test images attacked.")
     var attackCount = 2000
@@ -55,7 +58,7 @@ struct Evaluate: ParsableCommand {
     var dumpScores: String?
 
     func run() throws {
-        if detector || !ood.isEmpty || attacks != nil {
+        if detector || !ood.isEmpty || attacks != nil || !attackSet.isEmpty {
             try runDetector()
             return
         }
@@ -104,6 +107,10 @@ extension Evaluate {
         evaluation.recalibrate = recalibrate
         evaluation.dumpDirectory = dumpScores
         evaluation.testPath = test
+        evaluation.attackSets = try attackSet.map { spec in
+            let (name, path) = try parseNamedPath(spec, option: "--attack-set")
+            return (name, try EvaluationInputs.attackSet(path, card: card))
+        }
         let outcome = try evaluation.run()
         let report = outcome.report
         let svgPath = reliabilitySvg ?? (model as NSString).appendingPathComponent("reliability.svg")

@@ -73,4 +73,34 @@ import Testing
         let c = try EvaluationInputs.outliers(file, card: colour)
         #expect(c.channels == 3 && Array(c.pixels[15..<18]) == [255, 255, 255])
     }
+
+    @Test("An attack set takes each image's true class from its name, dashes in class and method included; other names and unknown classes are refused")
+    func attackSet() throws {
+        let folder = NSTemporaryDirectory() + "tangle-attack-set-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let grey = card(Shape3(height: 8, width: 8, channels: 1), classes: ["T-shirt/top", "Ankle boot", "pgd"], polarity: "invert-light-border")
+        let png = try PNG.encode([UInt8](repeating: 40, count: 64), width: 8, height: 8, layout: .gray)
+        let names = ["00003-T-shirt-top-pgd-l2-2.0.png", "00004-Ankle-boot-fgsm-0.1.png", "00010-pgd-pgd-linf-0.05.png", "00011-T-shirt-top-bim-1e-05.png"]
+        for n in names { try Data(png).write(to: URL(fileURLWithPath: "\(folder)/\(n)")) }
+        let set = try EvaluationInputs.attackSet(folder, card: grey)
+        #expect(set.count == 4 && set.rows == 8)
+        // allFiles sorts by name: 00003, 00004, 00010, 00011.
+        #expect(set.labels == [0, 1, 2, 0])
+        #expect(EvaluationInputs.attackFileLabel("00001-Bag-pgd-linf-0.1.png") == "Bag")
+        for bad in ["Bag-fgsm-0.1.png", "00001-fgsm-0.1.png", "00001-Bag-fgsm-x.png", "00001-Bag-fgsm-0.1.jpg", "00001-Bag-cw-0.1.png"] {
+            #expect(EvaluationInputs.attackFileLabel(bad) == nil, "\(bad)")
+        }
+        try Data(png).write(to: URL(fileURLWithPath: "\(folder)/00012-Sandal-fgsm-0.1.png"))
+        #expect(throws: EvaluationError.self) { try EvaluationInputs.attackSet(folder, card: grey) }
+        try FileManager.default.removeItem(atPath: "\(folder)/00012-Sandal-fgsm-0.1.png")
+        try Data(png).write(to: URL(fileURLWithPath: "\(folder)/notes.png"))
+        do {
+            _ = try EvaluationInputs.attackSet(folder, card: grey)
+            Issue.record("expected an error")
+        } catch let e as EvaluationError {
+            #expect(e.description.contains("notes.png") && e.description.contains("<index>-<class>-<method>-<eps>.png"), "\(e)")
+        }
+    }
 }
+
