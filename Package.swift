@@ -67,7 +67,7 @@ let package = Package(
         // (none of these depends on a lab module; PackageLayoutTests checks it)
 
         // Image intake: safe PNG/JPEG decoding with limits, and preprocessing to the model's input.
-        .target(name: "TangleImage", dependencies: ["CPNG", "CJPEGDecode", "TangleFiles"]),
+        .target(name: "TangleImage", dependencies: ["CPNG", "CJPEGDecode", "TangleFiles", "TangleData"]),
         // Users' own images: DIR/<class>/*.png|jpg as labelled images, with digests.
         .target(name: "TangleImageFolder", dependencies: ["TangleImage", "TangleData", "TangleDigest"]),
         // A model's training data found again (Fashion-MNIST IDX files or an image folder), with the calibration split.
@@ -182,7 +182,7 @@ let package = Package(
             dependencies: [
                 "TangleTesting", "TangleDataSource", "TangleImage", "TangleData", "TangleModelStore", "TangleNetwork", "TangleTraining", "TangleEvaluation",
             ]),
-        .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN", "TangleNetwork"]),
+        .testTarget(name: "TangleVerdictTests", dependencies: ["TangleVerdict", "TangleDkNN", "TangleNetwork", "TangleData"]),
         .testTarget(
             name: "TangleEvaluationTests",
             dependencies: ["TangleEvaluation", "TangleDetector", "TangleDkNN", "TangleVerdict", "TangleData", "TangleDataSource", "TangleImage", "TangleModelStore", "TangleNetwork", "TangleTesting"]),

@@ -16,6 +16,10 @@ public struct LabelledImages: Sendable {
     public let labels: [Int32]
     /// Class names, indexed by label.
     public let classNames: [String]
+    /// What each image looked like when it arrived, before preprocessing (a photograph's size and
+    /// colour), when the set was read from files; `nil` when the bytes are the images as they arrived
+    /// (an IDX file) or nothing recorded it. The verdict's arrival evidence reads it.
+    public var arrivals: [ArrivalStatistics]?
 
     /// Creates a set after checking counts and label range.
     /// - Throws: ``DataError/invalid(_:)`` when the sizes disagree or a label is out of range.
@@ -71,7 +75,9 @@ public struct LabelledImages: Sendable {
             lb.append(labels[i])
         }
         // Sizes are consistent by construction.
-        return try! LabelledImages(rows: rows, columns: columns, channels: channels, pixels: px, labels: lb, classNames: classNames)
+        var out = try! LabelledImages(rows: rows, columns: columns, channels: channels, pixels: px, labels: lb, classNames: classNames)
+        if let arrivals { out.arrivals = indices.map { arrivals[$0] } }
+        return out
     }
 
     /// Images per class.

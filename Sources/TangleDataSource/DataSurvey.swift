@@ -38,25 +38,46 @@ public enum DataSurvey {
         return Double(arrivals.filter { $0.channels == 3 && $0.colourfulness > colourfulThreshold }.count) / Double(arrivals.count)
     }
 
-    /// How the images' borders fall: uniform (ring spread ≤ 0.1) and dark (mean ≤ 0.25), uniform and
-    /// light (mean ≥ 0.75), or mixed.
+    /// How the images' borders fall: uniform (ring spread ≤ ``Preprocessor/uniformBorderSpread``, 0.3)
+    /// and dark (mean ≤ 0.25), uniform and light (mean ≥ 0.75), or mixed. (A spread of 0.3 lets the
+    /// object touch the edge here and there, as Fashion-MNIST's shirts and bags do: 99.4 % of its
+    /// training images are uniform and dark by this rule, 6 % of CIFAR-10's photos.)
     public static func borders(_ arrivals: [ArrivalStatistics]) -> DataProfile.Borders {
         guard !arrivals.isEmpty else { return .init(uniformDark: 0, uniformLight: 0, mixed: 1) }
         let n = Double(arrivals.count)
-        let dark = Double(arrivals.filter { $0.borderSpread <= 0.1 && $0.borderMean <= 0.25 }.count) / n
-        let light = Double(arrivals.filter { $0.borderSpread <= 0.1 && $0.borderMean >= 0.75 }.count) / n
+        let uniform = Preprocessor.uniformBorderSpread
+        let dark = Double(arrivals.filter { $0.borderSpread <= uniform && $0.borderMean <= 0.25 }.count) / n
+        let light = Double(arrivals.filter { $0.borderSpread <= uniform && $0.borderMean >= 0.75 }.count) / n
         return .init(uniformDark: dark, uniformLight: light, mixed: max(0, 1 - dark - light))
     }
 
     /// The profile of a data set from its images as they arrived.
     public static func profile(name: String, digest: String, arrivals: [ArrivalStatistics], augmentation: [String] = []) -> DataProfile {
         let b = borders(arrivals)
+        let polarity = DataProfile.polarity(for: b)
         return DataProfile(
-            name: name, digest: digest, polarity: DataProfile.polarity(for: b), augmentation: augmentation, borders: b,
+            name: name, digest: digest, polarity: polarity, resize: "crop", augmentation: augmentation, borders: b,
             arrivals: .init(
                 count: arrivals.count, width: .init(arrivals.map { Double($0.width) }), height: .init(arrivals.map { Double($0.height) }),
                 aspectRatio: .init(arrivals.map(\.aspectRatio)), colourFraction: colourFraction(arrivals),
                 colourfulness: .init(arrivals.map(\.colourfulness)), brightness: .init(arrivals.map(\.brightness))))
+    }
+
+    /// What every image of a set looked like when it arrived: as recorded when it was read from files,
+    /// else its bytes measured as they would arrive (an IDX image, or a model-size PNG of it).
+    public static func arrivals(of images: LabelledImages) -> [ArrivalStatistics] {
+        images.arrivals ?? measure(images, sample: images.count)
+    }
+
+    /// Model inputs (`[count, rows * columns * channels]` in `[0, 1]`: attacked or synthetic images)
+    /// measured as they would arrive written as 8-bit PNG files of the model's size.
+    public static func arrivals(pixels: UnsafePointer<Float>, count: Int, shape: Shape3) -> [ArrivalStatistics] {
+        let size = shape.size
+        return (0..<count).map { i in
+            let bytes = (0..<size).map { UInt8((min(max(pixels[i * size + $0], 0), 1) * 255).rounded()) }
+            let image = try! DecodedImage(width: shape.width, height: shape.height, layout: shape.channels == 3 ? .rgb : .gray, format: .png, samples: bytes)
+            return .measure(image)
+        }
     }
 
     /// Grey images held as bytes (an IDX file), measured as they would arrive.
@@ -82,6 +103,9 @@ public enum DataSurvey {
     public static func preprocessor(input: Shape3, profile: DataProfile?, polarity: Polarity = .auto) -> Preprocessor {
         var p = Preprocessor(
             rows: input.height, columns: input.width, channels: input.channels, background: Float(profile?.background ?? 0), polarity: polarity)
+        // A card without a profile (Fashion-MNIST, 28x28) crops as a new model does; a profile that
+        // records `letterbox` (models trained before cropping) keeps it.
+        p.resize = Preprocessor.Resize(rawValue: profile?.resize ?? "") ?? .crop
         if polarity == .auto {
             switch profile?.polarity ?? "invert-light-border" {
             case "invert-dark-border": p.darkBorders = false

@@ -96,14 +96,19 @@ public enum TrainingDataSource {
     public static func reshaped(_ images: LabelledImages, with preprocessor: Preprocessor) throws -> LabelledImages {
         var pixels: [UInt8] = []
         pixels.reserveCapacity(images.count * preprocessor.rows * preprocessor.columns * preprocessor.channels)
+        var arrivals: [ArrivalStatistics] = []
         for i in 0..<images.count {
             let bytes = Array(images.pixels[(i * images.imageSize)..<((i + 1) * images.imageSize)])
             let image = try DecodedImage(width: images.columns, height: images.rows, layout: images.channels == 3 ? .rgb : .gray, format: .png, samples: bytes)
             pixels += preprocessor.process(image).bytes
+            if images.arrivals == nil { arrivals.append(.measure(image)) }
         }
-        return try LabelledImages(
+        // What arrived is what was reshaped (or what it was read from, when that was recorded).
+        var out = try LabelledImages(
             rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels, labels: images.labels,
             classNames: images.classNames)
+        out.arrivals = images.arrivals ?? arrivals
+        return out
     }
 
     /// Opens the data a model card names (or the same kind of data in `override`) with the card's

@@ -133,3 +133,22 @@ public final class DetectorSetup: @unchecked Sendable {
             feats.pointer, labels: sample.map { set.images.labels[$0] }, count: sample.count, dimension: d, classes: network.classCount)
     }
 }
+
+extension DetectorSetup {
+    /// The training images' arrival ranges for the `arrival` evidence: from the card's data profile,
+    /// or — for a card written before profiles — measured from the training images themselves (as
+    /// they arrived: Fashion-MNIST's IDX bytes are 28x28 grey images).
+    public func arrivalRanges() throws -> ArrivalRanges {
+        let arrivals: DataProfile.Arrivals
+        if let profiled = card.profile?.arrivals {
+            arrivals = profiled
+        } else {
+            let set = try training()
+            arrivals = DataSurvey.profile(name: "", digest: "", arrivals: DataSurvey.measure(set.images.subset(set.trainIndices))).arrivals
+        }
+        return ArrivalRanges(
+            width: [arrivals.width.min, arrivals.width.max], height: [arrivals.height.min, arrivals.height.max],
+            aspectRatio: [arrivals.aspectRatio.min, arrivals.aspectRatio.max], colourfulness: [arrivals.colourfulness.p05, arrivals.colourfulness.p95],
+            brightness: [arrivals.brightness.p05, arrivals.brightness.p95], colourFraction: arrivals.colourFraction)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import TangleData
 import TangleNetwork
 import TangleTensor
 
@@ -23,6 +24,9 @@ public struct InputScores: Sendable {
     public var squeeze: Double
     /// Dark-region roughness of the input, one per ``Roughness/exponents``.
     public var roughness: [Double] = []
+    /// What the input looked like when it arrived, before preprocessing (set by whoever read it:
+    /// the judge from the decoded file, an evaluation from its set); nil when unknown.
+    public var arrival: ArrivalStatistics?
 
     /// Creates a record.
     public init(

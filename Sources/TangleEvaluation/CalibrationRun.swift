@@ -1,6 +1,7 @@
 import Foundation
 import TangleAttacks
 import TangleData
+import TangleDataSource
 import TangleDetector
 import TangleDkNN
 import TangleNetwork
@@ -12,7 +13,7 @@ import TangleVerdict
 
 /// `tangle calibrate`: scores the held-out calibration split, attacks generated from it and
 /// outlier examples (synthetic ones made from it — pixel-shuffled and inverted images — plus any
-/// the user gives), and makes the verdict calibration.
+/// the user gives), each with what it looked like when it arrived, and makes the verdict calibration.
 public struct CalibrationRun {
     /// The opened model (without a calibration).
     public var setup: DetectorSetup
@@ -66,7 +67,8 @@ public struct CalibrationRun {
         set.images.copyImages(set.calibrationIndices, into: clean.pointer)
         let scoring = ProgressScoring(detector: detector, label: "calibrate", total: n * (1 + attacks.count + 2) + outliers.reduce(0) { $0 + $1.1.count })
         let score = scoring.score
-        let cleanScores = detector.calibrate(clean.pointer, labels: labels, count: n)
+        let shape = network.inputShape
+        let cleanScores = Self.arrived(detector.calibrate(clean.pointer, labels: labels, count: n), DataSurvey.arrivals(of: set.images.subset(set.calibrationIndices)))
         scoring.advance(n)
         var attackScores: [(String, [InputScores])] = []
         let ws = Workspace(network: network, capacity: 250, trainable: true, inputGradient: true)
@@ -74,14 +76,14 @@ public struct CalibrationRun {
             let x = FloatBuffer(count: n * size)
             x.pointer.update(from: clean.pointer, count: n * size)
             labels.withUnsafeBufferPointer { attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws) }
-            attackScores.append((attack.description, score(x.pointer, n)))
+            attackScores.append((attack.description, Self.arrived(score(x.pointer, n), DataSurvey.arrivals(pixels: x.pointer, count: n, shape: shape))))
         }
         var outlierScores: [(String, [InputScores])] = []
         for (name, make) in SyntheticOutliers.all {
             let x = FloatBuffer(count: n * size)
             var rng = SeededGenerator(seed: 7)
             for i in 0..<n { make(clean.pointer + i * size, x.pointer + i * size, size, &rng) }
-            outlierScores.append((name, score(x.pointer, n)))
+            outlierScores.append((name, Self.arrived(score(x.pointer, n), DataSurvey.arrivals(pixels: x.pointer, count: n, shape: shape))))
         }
         for (name, images) in outliers {
             guard images.imageSize == size else {
@@ -89,16 +91,27 @@ public struct CalibrationRun {
             }
             let x = FloatBuffer(count: images.count * size)
             images.copyImages(0..<images.count, into: x.pointer)
-            outlierScores.append((name, score(x.pointer, images.count)))
+            outlierScores.append((name, Self.arrived(score(x.pointer, images.count), DataSurvey.arrivals(of: images))))
         }
         scoring.finish()
         let card = setup.card
+        var calibrator = self.calibrator
+        if calibrator.arrivalRanges == nil { calibrator.arrivalRanges = try setup.arrivalRanges() }
         let calibration = try calibrator.calibrate(
             subject: .init(
                 model: card.name, weightsSha256: card.weightsSHA256, layers: detector.index.layers.map(\.name), classNames: card.classNames,
                 k: detector.k, kDistance: detector.kDistance, index: detector.index.settings),
             clean: cleanScores, labels: labels, attacks: attackScores, outliers: outlierScores)
         return Outcome(calibration: calibration, svg: Self.chart(calibration, clean: cleanScores, attacks: attackScores, outliers: outlierScores))
+    }
+
+    /// Scores with what their inputs looked like when they arrived (for the `arrival` evidence).
+    static func arrived(_ scores: [InputScores], _ arrivals: [ArrivalStatistics]) -> [InputScores] {
+        zip(scores, arrivals).map { s, a in
+            var s = s
+            s.arrival = a
+            return s
+        }
     }
 
     /// Histograms of the three scores for calibration inputs, attacks and outliers, with the threshold.

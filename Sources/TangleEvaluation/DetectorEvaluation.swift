@@ -1,6 +1,7 @@
 import Foundation
 import TangleAttacks
 import TangleData
+import TangleDataSource
 import TangleDetector
 import TangleDkNN
 import TangleNetwork
@@ -74,7 +75,8 @@ public struct DetectorEvaluation {
         } else {
             let layers = setup.detector.index.layers.map(\.name)
             let calibrator = Calibrator(
-                targetFalseFlagRate: 0.05, outlierEvidence: Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)),
+                targetFalseFlagRate: 0.05,
+                outlierEvidence: Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true),
                 adversarialEvidence: Calibrator.defaultAdversarialEvidence(
                 roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true))
             rule = VerdictRule(
@@ -95,7 +97,8 @@ public struct DetectorEvaluation {
 
         let testX = FloatBuffer(count: test.count * size)
         test.copyImages(0..<test.count, into: testX.pointer)
-        let testScores = score(testX.pointer, test.count)
+        let shape = network.inputShape
+        let testScores = CalibrationRun.arrived(score(testX.pointer, test.count), DataSurvey.arrivals(of: test))
         let testJudged = testScores.map(rule.judge)
         count(.inDistribution, testJudged)
         try dump("clean", testScores, labels: test.labels, images: testX.pointer, count: test.count, imageSize: size)
@@ -111,7 +114,7 @@ public struct DetectorEvaluation {
             }
             let x = FloatBuffer(count: images.count * size)
             images.copyImages(0..<images.count, into: x.pointer)
-            let s = score(x.pointer, images.count)
+            let s = CalibrationRun.arrived(score(x.pointer, images.count), DataSurvey.arrivals(of: images))
             let j = s.map(rule.judge)
             count(.outlier, j)
             try dump("ood-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
@@ -127,7 +130,7 @@ public struct DetectorEvaluation {
             let x = FloatBuffer(count: n * size)
             x.pointer.update(from: testX.pointer, count: n * size)
             labels.withUnsafeBufferPointer { attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws) }
-            let s = score(x.pointer, n)
+            let s = CalibrationRun.arrived(score(x.pointer, n), DataSurvey.arrivals(pixels: x.pointer, count: n, shape: shape))
             let j = s.map(rule.judge)
             count(.adversarial, j)
             try dump(attack.name, s, labels: labels, images: x.pointer, count: n, imageSize: size)
@@ -152,7 +155,7 @@ public struct DetectorEvaluation {
             }
             let x = FloatBuffer(count: images.count * size)
             images.copyImages(0..<images.count, into: x.pointer)
-            let s = score(x.pointer, images.count)
+            let s = CalibrationRun.arrived(score(x.pointer, images.count), DataSurvey.arrivals(of: images))
             let j = s.map(rule.judge)
             count(.adversarial, j)
             try dump("set-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)

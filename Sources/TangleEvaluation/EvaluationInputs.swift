@@ -50,9 +50,10 @@ public enum EvaluationInputs {
             }
             map.append(Int32(i))
         }
-        let mapped = try LabelledImages(
+        var mapped = try LabelledImages(
             rows: load.images.rows, columns: load.images.columns, channels: load.images.channels, pixels: load.images.pixels,
             labels: load.images.labels.map { map[Int($0)] }, classNames: card.classNames)
+        mapped.arrivals = load.images.arrivals
         // A class folder is read class by class; dealt out class by class instead, the first N
         // images (the attacked ones, `--attack-count`) hold every class in proportion.
         return mapped.subset(ClassDealing.deal(labels: mapped.labels))
@@ -74,16 +75,18 @@ public enum EvaluationInputs {
         guard exists else { throw DataError.missingFile(path: path, hint: "give an IDX image file or a folder of images") }
         let decoder = ImageDecoder()
         var pixels: [UInt8] = []
-        var count = 0
+        var arrivals: [ArrivalStatistics] = []
         for file in allFiles(path) {
             guard let bytes = try? decoder.readFile(file, followSymlinks: false), let image = try? decoder.decode(bytes) else { continue }
             pixels += preprocessor.process(image).bytes
-            count += 1
+            arrivals.append(.measure(image))
         }
-        guard count > 0 else { throw DataError.invalid("\(path) holds no PNG or JPEG image") }
-        return try LabelledImages(
+        guard !arrivals.isEmpty else { throw DataError.invalid("\(path) holds no PNG or JPEG image") }
+        var images = try LabelledImages(
             rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels,
-            labels: [Int32](repeating: 0, count: count), classNames: ["?"])
+            labels: [Int32](repeating: 0, count: arrivals.count), classNames: ["?"])
+        images.arrivals = arrivals
+        return images
     }
 
     /// A folder written by `tangle attack` (possibly on another model: the black-box setting), at the
@@ -100,7 +103,7 @@ public enum EvaluationInputs {
         let classes = Dictionary(card.classNames.enumerated().map { (attackFileClass($1), Int32($0)) }, uniquingKeysWith: { a, _ in a })
         let preprocessor = DataSurvey.preprocessor(for: card)
         let decoder = ImageDecoder()
-        var pixels: [UInt8] = [], labels: [Int32] = []
+        var pixels: [UInt8] = [], labels: [Int32] = [], arrivals: [ArrivalStatistics] = []
         for file in allFiles(path) {
             let name = (file as NSString).lastPathComponent
             guard let label = attackFileLabel(name) else {
@@ -117,11 +120,14 @@ public enum EvaluationInputs {
             }
             pixels += preprocessor.process(image).bytes
             labels.append(y)
+            arrivals.append(.measure(image))
         }
         guard !labels.isEmpty else { throw EvaluationError.input("\(path) holds no attack images: write some with `tangle attack --out \(path)`") }
-        return try LabelledImages(
+        var images = try LabelledImages(
             rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels, labels: labels,
             classNames: card.classNames)
+        images.arrivals = arrivals
+        return images
     }
 
     /// A class name as `tangle attack` writes it into a file name.

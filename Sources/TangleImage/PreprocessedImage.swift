@@ -12,6 +12,10 @@ public struct PreprocessedImage: Sendable, Equatable {
     public let sourceWidth: Int
     /// The decoded image's height.
     public let sourceHeight: Int
+    /// Width of the part of the source that was resized (its centre, when cropped).
+    public let cropWidth: Int
+    /// Height of that part.
+    public let cropHeight: Int
     /// Width of the resized image inside the output (the rest is padding).
     public let contentWidth: Int
     /// Height of the resized image inside the output (the rest is padding).
@@ -25,8 +29,10 @@ public struct PreprocessedImage: Sendable, Equatable {
     /// Whether grey values were inverted.
     public let inverted: Bool
 
+    /// Whether the image was cropped to its centre.
+    public var cropped: Bool { cropWidth != sourceWidth || cropHeight != sourceHeight }
     /// Whether the image was resized (its size differed from the content size).
-    public var resized: Bool { sourceWidth != contentWidth || sourceHeight != contentHeight }
+    public var resized: Bool { cropWidth != contentWidth || cropHeight != contentHeight }
     /// Whether padding was added to keep the aspect ratio.
     public var padded: Bool { contentWidth != columns || contentHeight != rows }
 
@@ -40,7 +46,8 @@ public struct PreprocessedImage: Sendable, Equatable {
         var out: [String] = []
         if convertedToLuma { out.append("luma") }
         if alphaComposited { out.append("alpha composited") }
-        if resized { out.append("resized from \(sourceWidth)x\(sourceHeight) to \(contentWidth)x\(contentHeight)") }
+        if cropped { out.append("cropped to the centre \(cropWidth)x\(cropHeight) of \(sourceWidth)x\(sourceHeight)") }
+        if resized { out.append("resized from \(cropWidth)x\(cropHeight) to \(contentWidth)x\(contentHeight)") }
         if padded { out.append("padded to \(columns)x\(rows)") }
         if inverted { out.append("inverted") }
         return out

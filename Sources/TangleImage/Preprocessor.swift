@@ -11,10 +11,13 @@
 /// 3. **Polarity**: the mean of the outermost ring of source pixels decides, under
 ///    ``Polarity/auto``, whether to invert (`v -> 1 - v`) so that objects are light on a dark
 ///    background as in Fashion-MNIST.
-/// 4. **Resize**: area averaging (each output pixel is the mean of the source area it covers)
+/// 4. **Crop** (``Resize/crop``): the centre of the image at the output's aspect ratio, so no
+///    padding is invented around it (black bars around a landscape photograph make a textured
+///    rectangle on black, which is what a Fashion-MNIST bag looks like).
+/// 5. **Resize**: area averaging (each output pixel is the mean of the source area it covers)
 ///    to fit inside `rows x columns` with the aspect ratio kept.
-/// 5. **Pad**: centred, the rest filled with ``background`` (a value of the output, after any
-///    inversion, so black padding matches Fashion-MNIST's surround).
+/// 6. **Pad** (``Resize/letterbox`` only): centred, the rest filled with ``background`` (a value of
+///    the output, after any inversion, so black padding matches Fashion-MNIST's surround).
 ///
 /// A grey image already of the output size with a dark border passes through unchanged:
 /// every output value is `byte / 255`.
@@ -40,6 +43,20 @@ public struct Preprocessor: Sendable, Equatable {
     /// The side the training images' borders are on: dark (true, as Fashion-MNIST's, so
     /// ``Polarity/auto`` inverts a light-bordered input) or light (so it inverts a dark-bordered one).
     public var darkBorders: Bool = true
+    /// How an input of another aspect ratio reaches the output's.
+    public var resize: Resize = .letterbox
+
+    /// How an input of another aspect ratio reaches the output's (the data profile's `resize`).
+    public enum Resize: String, Sendable, Equatable, CaseIterable {
+        /// Fit inside, aspect ratio kept, padded with ``Preprocessor/background``.
+        case letterbox
+        /// The centre at the output's aspect ratio, resized to fill: nothing is padded.
+        case crop
+    }
+
+    /// A ring of border pixels whose luma spread is at most this is uniform (a plain surround, which
+    /// the object may touch here and there): the data survey's bound for the training images' borders.
+    public static let uniformBorderSpread: Double = 0.3
 
     /// Creates a preprocessor for a model input of `rows x columns`.
     /// - Parameters:
@@ -63,9 +80,10 @@ public struct Preprocessor: Sendable, Equatable {
     public func process(_ image: DecodedImage) -> PreprocessedImage {
         let (w, h) = (image.width, image.height)
         let c = channels
-        let (cw, ch) = contentSize(width: w, height: h)
-        let hTaps = Self.taps(source: w, destination: cw)
-        let vTaps = Self.taps(source: h, destination: ch)
+        let window = sourceWindow(image)
+        let (cw, ch) = contentSize(width: window.width, height: window.height)
+        let hTaps = Self.taps(source: window.width, destination: cw)
+        let vTaps = Self.taps(source: window.height, destination: ch)
 
         var content = [Float](repeating: 0, count: cw * ch * c)
         var lines = [[Float]](repeating: [Float](repeating: 0, count: w), count: c)
@@ -92,11 +110,12 @@ public struct Preprocessor: Sendable, Equatable {
                     ringCount += 1
                 }
             }
+            guard y >= window.y, y < window.y + window.height else { continue }
             for i in 0..<(cw * c) { resizedLine[i] = 0 }
             for t in hTaps {
-                for k in 0..<c { resizedLine[t.destination * c + k] += t.weight * lines[k][t.source] }
+                for k in 0..<c { resizedLine[t.destination * c + k] += t.weight * lines[k][t.source + window.x] }
             }
-            while v < vTaps.count && vTaps[v].source == y {
+            while v < vTaps.count && vTaps[v].source == y - window.y {
                 let base = vTaps[v].destination * cw * c
                 let weight = vTaps[v].weight
                 for x in 0..<(cw * c) { content[base + x] += weight * resizedLine[x] }
@@ -120,8 +139,22 @@ public struct Preprocessor: Sendable, Equatable {
             }
         }
         return PreprocessedImage(
-            pixels: pixels, rows: rows, columns: columns, channels: c, sourceWidth: w, sourceHeight: h, contentWidth: cw, contentHeight: ch,
+            pixels: pixels, rows: rows, columns: columns, channels: c, sourceWidth: w, sourceHeight: h, cropWidth: window.width,
+            cropHeight: window.height, contentWidth: cw, contentHeight: ch,
             alphaComposited: image.hasAlpha, convertedToLuma: image.layout.isColor && c == 1, borderMean: borderMean, inverted: invert)
+    }
+
+    /// The part of `image` that is resized: all of it, or under ``Resize/crop`` its centre at the
+    /// output's aspect ratio.
+    public func sourceWindow(_ image: DecodedImage) -> (x: Int, y: Int, width: Int, height: Int) {
+        let (w, h) = (image.width, image.height)
+        guard resize == .crop, w * rows != h * columns else { return (x: 0, y: 0, width: w, height: h) }
+        if w * rows > h * columns {  // wider than the output: keep the full height
+            let cw = max(1, min(w, Int((Double(h) * Double(columns) / Double(rows)).rounded())))
+            return (x: (w - cw) / 2, y: 0, width: cw, height: h)
+        }
+        let ch = max(1, min(h, Int((Double(w) * Double(rows) / Double(columns)).rounded())))
+        return (x: 0, y: (h - ch) / 2, width: w, height: ch)
     }
 
     /// The size of a `width x height` image scaled to fit inside the output, aspect ratio kept.

@@ -52,9 +52,10 @@ public enum ImageFolder {
             }
         }
         guard !labels.isEmpty else { throw ImageFolderError.noImages(directory, skipped: skipped.count) }
-        let images = try LabelledImages(
+        var images = try LabelledImages(
             rows: preprocessor.rows, columns: preprocessor.columns, channels: preprocessor.channels, pixels: pixels, labels: labels,
             classNames: scan.classes)
+        images.arrivals = arrivals
         return ImageFolderLoad(images: images, skipped: skipped, digest: FolderDigest(files: files), invertedCount: inverted, arrivals: arrivals)
     }
 

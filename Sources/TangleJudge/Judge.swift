@@ -1,4 +1,5 @@
 import Foundation
+import TangleData
 import TangleDataSource
 import TangleDetector
 import TangleDigest
@@ -43,6 +44,8 @@ public final class Judge: @unchecked Sendable {
         public var pixels: [Float]
         /// When reading started (for the latency).
         public var started: UInt64
+        /// What the file looked like when it arrived (size, colour, brightness), for the arrival evidence.
+        public var arrival: ArrivalStatistics?
     }
 
     /// Reads, hashes, decodes and preprocesses a file.
@@ -91,7 +94,7 @@ public final class Judge: @unchecked Sendable {
                     input: .init(
                         name: name, path: path, bytes: bytes.count, sha256: sha, format: image.formatName, width: image.width, height: image.height,
                         inverted: p.inverted),
-                    pixels: p.pixels, started: started))
+                    pixels: p.pixels, started: started, arrival: .measure(image)))
         } catch let error as ImageError {
             let format = ImageFormat.detect(bytes)?.rawValue ?? "unknown"
             return .failure(Rejection(name: name, path: path, bytes: bytes.count, sha256: sha, format: format, error: "\(error.kind.rawValue): \(error.description)", started: started))
@@ -126,8 +129,10 @@ public final class Judge: @unchecked Sendable {
         let scores = setup.detector.scores(x.pointer, count: batch.count)
         let now = DispatchTime.now().uptimeNanoseconds
         return zip(batch, scores).map { p, s in
-            VerdictRecord.judged(
-                input: p.input, model: model, rule: rule, scores: InputScoresView(s, layers: layers), judgement: rule.judge(s),
+            var s = s
+            s.arrival = p.arrival
+            return VerdictRecord.judged(
+                input: p.input, model: model, rule: rule, scores: InputScoresView(s, layers: layers, arrivals: rule.calibration.arrival), judgement: rule.judge(s),
                 latencyMs: Double(now - p.started) / 1e6)
         }
     }

@@ -17,8 +17,12 @@ public struct DataProfile: Codable, Sendable, Equatable {
     /// light border is inverted), `invert-dark-border` (uniform and light), or `never` (mixed, as
     /// photographs: no input is inverted).
     public var polarity: String
-    /// How an input of another size or aspect ratio reaches the model's size: `letterbox` (area
-    /// average, aspect ratio kept, centred on the background value).
+    /// How an input of another aspect ratio reaches the model's: `crop` (the centre at the model's
+    /// aspect ratio, resized by area averaging; nothing is padded — what every model trained now
+    /// records) or `letterbox` (aspect ratio kept, centred on the background value: recorded by models
+    /// trained before; padding a landscape photograph with black draws the rectangle-on-black that
+    /// Fashion-MNIST calls a bag). Every training image arrives at one aspect ratio in the data sets
+    /// Tangle ships, so an input of another is already unlike them; its centre is what is judged.
     public var resize: String
     /// The value in `[0, 1]` that alpha is composited onto and padding is filled with.
     public var background: Double
@@ -33,7 +37,7 @@ public struct DataProfile: Codable, Sendable, Equatable {
 
     /// The borders of the training images.
     public struct Borders: Codable, Sendable, Equatable {
-        /// Uniform (ring spread ≤ 0.1) and dark (ring mean ≤ 0.25).
+        /// Uniform (ring spread ≤ 0.3) and dark (ring mean ≤ 0.25).
         public var uniformDark: Double
         /// Uniform and light (ring mean ≥ 0.75).
         public var uniformLight: Double
@@ -99,7 +103,7 @@ public struct DataProfile: Codable, Sendable, Equatable {
 
     /// Creates a profile.
     public init(
-        name: String, digest: String, polarity: String, resize: String = "letterbox", background: Double = 0, normalisation: String = "none",
+        name: String, digest: String, polarity: String, resize: String = "crop", background: Double = 0, normalisation: String = "none",
         augmentation: [String] = [], borders: Borders, arrivals: Arrivals
     ) {
         self.name = name

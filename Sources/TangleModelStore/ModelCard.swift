@@ -15,12 +15,12 @@ public struct Preprocessing: Codable, Sendable, Equatable {
     /// The convention for colour models: colour kept, a grey input replicated.
     public static let colour = Preprocessing(
         scale: "pixel / 255, to [0, 1]", polarity: "as the data profile says", color: "RGB kept; grey replicated",
-        resize: "area average, aspect kept, padded to the input size")
+        resize: "as the data profile says (crop: the centre at the input's aspect ratio, area average)")
 
     /// The Fashion-MNIST convention.
     public static let fashionMNIST = Preprocessing(
         scale: "pixel / 255, to [0, 1]", polarity: "light-on-dark", color: "luma (BT.601)",
-        resize: "area average, aspect kept, padded to square")
+        resize: "the centre at the input's aspect ratio, area average")
 }
 
 /// The training data a model was trained on: its files' hashes (Fashion-MNIST's IDX files), or,

@@ -96,6 +96,9 @@ extension VerdictCalibration {
         if let extra = Set(layerThresholds.keys).subtracting(layers).sorted().first {
             return "layer_thresholds has an entry for \(extra), which is not one of the layers"
         }
+        if known.contains(Evidence(.arrival).description) && !(arrival?.isValid ?? false) {
+            return "references hold the arrival evidence, but arrival (the training images' ranges) is missing or not ordered, finite pairs"
+        }
         let rates =
             [("achieved.calibration_flagged", achieved.calibrationFlagged)]
             + achieved.attacks.sorted { $0.key < $1.key }.flatMap { [("achieved.attacks[\($0.key)].flagged", $0.value.flagged), ("achieved.attacks[\($0.key)].routed", $0.value.routed)] }

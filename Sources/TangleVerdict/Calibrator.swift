@@ -11,12 +11,17 @@ public struct Calibrator: Sendable {
     public var outlierEvidence: [String]
     /// The evidence of "pushed across a class boundary".
     public var adversarialEvidence: [String]
+    /// The training images' arrival ranges; when set (and the scores carry arrivals) the `arrival`
+    /// evidence is calibrated too.
+    public var arrivalRanges: ArrivalRanges?
 
     /// The default outlier evidence, by role: the k-th-neighbour distances in the pooling layers
     /// (the convolutional representations: inputs unlike anything in the training data are far
     /// from it there).
-    public static func defaultOutlierEvidence(roles: LayerRoles) -> [String] {
-        roles.pooling.prefix(2).map { Evidence(.distance, layer: $0).description }
+    /// With `arrival`, also how far the input as it arrived lies outside the training images' sizes,
+    /// colour and brightness (``ArrivalRanges``).
+    public static func defaultOutlierEvidence(roles: LayerRoles, arrival: Bool = false) -> [String] {
+        roles.pooling.prefix(2).map { Evidence(.distance, layer: $0).description } + (arrival ? [Evidence(.arrival).description] : [])
     }
 
     /// The default adversarial evidence, by role: predicted-class neighbours in the first pooling
@@ -102,8 +107,10 @@ public struct Calibrator: Sendable {
         if clean.first?.mahalanobis != nil { candidates.append(Evidence(.mahalanobis)) }
         candidates.append(Evidence(.squeeze))
         candidates += Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
+        let arrivals = arrivalRanges.flatMap { clean.allSatisfy { $0.arrival != nil } ? $0 : nil }
+        if arrivals != nil { candidates.append(Evidence(.arrival)) }
         let references = candidates.map { e -> VerdictCalibration.EvidenceReference in
-            let values = clean.map { e.value($0, layers: subject.layers) ?? .infinity }
+            let values = clean.map { e.value($0, layers: subject.layers, arrivals: arrivals) ?? .infinity }
             var perClass: [TailReference]?
             if e.perClass {
                 perClass = (0..<classes).map { c in TailReference(zip(clean, values).filter { $0.0.prediction == c }.map(\.1)) }
@@ -137,7 +144,7 @@ public struct Calibrator: Sendable {
             outlierGroup: .init(evidence: outlierEvidence, sums: TailReference([])),
             adversarialGroup: .init(evidence: adversarialEvidence, sums: TailReference([])),
             verdictThreshold: .infinity, routingBias: 0, layerThresholds: layerThresholds,
-            achieved: .init(calibrationFlagged: .init(count: 0, total: 0), attacks: [:], outliers: [:]))
+            achieved: .init(calibrationFlagged: .init(count: 0, total: 0), attacks: [:], outliers: [:]), arrival: arrivals)
         let referencesOnly = VerdictRule(calibration: calibration)
         let sums = clean.map { referencesOnly.groupSums($0, member: true) }
         calibration.outlierGroup.sums = TailReference(sums.map(\.outlier))

@@ -17,6 +17,9 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         case squeeze
         /// Dark-region roughness of the input (``Roughness``).
         case roughness
+        /// How far the input, as it arrived, lies outside the training images' sizes, colour and
+        /// brightness (``ArrivalRanges``).
+        case arrival
     }
 
     /// What is measured.
@@ -39,7 +42,7 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .predictedClassNeighbours, .distance: "\(kind.rawValue)_\(layer ?? "?")"
         case .roughness: "roughness_\(exponent ?? 0)"
-        case .mahalanobis, .squeeze: kind.rawValue
+        case .mahalanobis, .squeeze, .arrival: kind.rawValue
         }
     }
 
@@ -47,8 +50,10 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
     public var perClass: Bool { kind == .predictedClassNeighbours }
 
     /// The value for `s` (larger = more abnormal), or nil when the detector did not compute it.
-    /// - Parameter layers: the detector's neighbour-index layers, in order.
-    public func value(_ s: InputScores, layers: [String]) -> Double? {
+    /// - Parameters:
+    ///   - layers: the detector's neighbour-index layers, in order.
+    ///   - arrivals: the training images' arrival ranges (for ``Kind/arrival``).
+    public func value(_ s: InputScores, layers: [String], arrivals: ArrivalRanges? = nil) -> Double? {
         switch kind {
         case .predictedClassNeighbours:
             guard let l = layers.firstIndex(of: layer ?? ""), l < s.labelCounts.count else { return nil }
@@ -63,6 +68,9 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         case .roughness:
             guard let e = exponent, let i = Roughness.exponents.firstIndex(of: e), i < s.roughness.count else { return nil }
             return s.roughness[i]
+        case .arrival:
+            guard let ranges = arrivals, let a = s.arrival else { return nil }
+            return ranges.score(a)
         }
     }
 }

@@ -10,11 +10,12 @@ public struct InputScoresView: Sendable {
     public var credibility: Double
     /// DkNN confidence.
     public var confidence: Double
-    /// Every score by name: `credibility`, `msp`, `energy`, `mahalanobis`, `squeeze`, `knn_<layer>`, `roughness_<p>`.
+    /// Every score by name: `credibility`, `msp`, `energy`, `mahalanobis`, `squeeze`, `knn_<layer>`, `roughness_<p>`, `arrival`.
     public var named: [String: Double]
 
     /// Reads the scores of an input judged with an index over `layers`.
-    public init(_ s: InputScores, layers: [String]) {
+    /// - Parameter arrivals: the training images' arrival ranges (adds `arrival`, how far outside them the input arrived).
+    public init(_ s: InputScores, layers: [String], arrivals: ArrivalRanges? = nil) {
         prediction = s.prediction
         probability = s.probability
         credibility = s.dknn?.credibility ?? 0
@@ -23,6 +24,7 @@ public struct InputScoresView: Sendable {
         if let m = s.mahalanobis { n["mahalanobis"] = m }
         for (l, name) in layers.enumerated() where l < s.distances.count { n["knn_\(name)"] = s.distances[l] }
         for (i, e) in Roughness.exponents.enumerated() where i < s.roughness.count { n["roughness_\(e)"] = s.roughness[i] }
+        if let ranges = arrivals, let a = s.arrival { n["arrival"] = ranges.score(a) }
         named = n
     }
 }

@@ -46,6 +46,9 @@ public struct VerdictCalibration: Codable, Sendable {
     public var layerThresholds: [String: LayerThresholds]
     /// Rates achieved on the calibration data, with counts.
     public var achieved: Achieved
+    /// The training images' arrival ranges the `arrival` evidence measures inputs against (absent in
+    /// calibrations made before it existed).
+    public var arrival: ArrivalRanges?
 
     /// What is normal for one piece of evidence.
     public struct EvidenceReference: Codable, Sendable {

@@ -8,7 +8,8 @@ import TangleDkNN
 /// combined by Fisher's method, `Σ −log p`, and that sum is calibrated again:
 /// - `outlier_score` = `−log p` of the sum over the **outlier** evidence (by default the
 ///   k-th-neighbour distances in the early layers, `pool1` and `pool2`: inputs unlike anything in
-///   the training data are far from it there);
+///   the training data are far from it there; and how far the input as it arrived lies outside the
+///   training images' sizes, colour and brightness, ``ArrivalRanges``);
 /// - `adversarial_score` = the same over the **adversarial** evidence (by default: too few
 ///   predicted-class neighbours in `pool1`, the `fc1` distance, the Mahalanobis distance, feature
 ///   squeezing, and dark-region roughness at two scales: an attacked image still looks like its
@@ -73,7 +74,7 @@ public struct VerdictRule: Sendable {
     /// The p-value of one piece of evidence for `s`, or nil when it is not available.
     /// - Parameter member: `s` is a calibration input (its own value is in the reference).
     func pValue(_ name: String, _ s: InputScores, member: Bool = false) -> Double? {
-        guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers) else { return nil }
+        guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival) else { return nil }
         let r = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
         return member ? r.tailOfMember(v) : r.tail(v)
     }
@@ -115,9 +116,12 @@ public struct VerdictRule: Sendable {
     func reason(_ verdict: Verdict, _ s: InputScores, p: [String: Double], layers: [LayerFigures]) -> String {
         let className = s.prediction < calibration.classNames.count ? calibration.classNames[s.prediction] : "class \(s.prediction)"
         func describe(_ name: String) -> String? {
-            guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers) else { return nil }
+            guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival) else { return nil }
             let e = ref.evidence
             switch e.kind {
+            case .arrival:
+                guard let ranges = calibration.arrival, let a = s.arrival else { return nil }
+                return ranges.describe(a)
             case .predictedClassNeighbours:
                 guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
                 return "\(f.layer): \(f.predictedClassNeighbours)/\(calibration.k) \(className) neighbours, normal ≥ \(f.threshold)"

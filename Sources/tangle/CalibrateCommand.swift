@@ -36,7 +36,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Attacks generated from the calibration split (default: fgsm:0.05,fgsm:0.1,fgsm:0.2,bim:0.1 for data on a dark uniform background, as Fashion-MNIST; fgsm:0.0078,fgsm:0.0157,fgsm:0.0314,bim:0.0157,bim:0.0314 — 2/255, 4/255, 8/255 — for photographs).")
     var attacks: String?
 
-    @Option(help: "Evidence of 'outlier', comma-separated (default: knn distance in the pooling layers).")
+    @Option(help: "Evidence of 'outlier', comma-separated (default: knn distance in the pooling layers, and arrival: how far the input as it arrived lies outside the training images' sizes, colour and brightness).")
     var outlierEvidence: String?
 
     @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first pooling layer>, knn_<first hidden dense layer>, mahalanobis, squeeze, roughness_2, roughness_8).")
@@ -50,7 +50,7 @@ struct CalibrateCommand: ParsableCommand {
         let layers = setup.detector.index.layers.map(\.name)
         let calibrator = Calibrator(
             targetFalseFlagRate: targetFPR,
-            outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers)),
+            outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true),
             adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(
                 roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true))
         try calibrator.check(calibrationCount: setup.card.data.calibration.count)

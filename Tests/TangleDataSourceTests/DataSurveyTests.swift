@@ -36,6 +36,22 @@ import TangleTesting
         #expect(DataProfile.polarity(for: DataSurvey.borders(light)) == "invert-dark-border")
         #expect(DataProfile.polarity(for: DataSurvey.borders(photos)) == "never")
         #expect(DataProfile.polarity(for: DataSurvey.borders(dark + light)) == "never")
+        // Before: a ring spread of 0.1 counted Fashion-MNIST's shirts and bags, which touch the edge,
+        // as mixed (64 % of its training images), and a model trained on it never inverted.
+        let touching = (0..<20).map { i in arrival(28, 28, border: 0.08, spread: i < 19 ? 0.25 : 0.4) }
+        #expect(DataProfile.polarity(for: DataSurvey.borders(touching)) == "invert-light-border")
+    }
+
+    @Test("Every profile crops an input of another aspect ratio; a card without a profile too, one that records letterbox keeps it")
+    func resizePolicy() {
+        let profile = DataSurvey.profile(name: "x", digest: "", arrivals: [arrival(28, 28)])
+        #expect(profile.resize == "crop")
+        var card = ModelCard.forIntake(input: Shape3(height: 28, width: 28, channels: 1), profile: profile)
+        #expect(DataSurvey.preprocessor(for: card).resize == .crop)
+        card.profile?.resize = "letterbox"
+        #expect(DataSurvey.preprocessor(for: card).resize == .letterbox)
+        card.profile = nil
+        #expect(DataSurvey.preprocessor(for: card).resize == .crop)
     }
 
     @Test("A colour folder trains at its own size in colour, never inverted, with its arrivals in the profile")

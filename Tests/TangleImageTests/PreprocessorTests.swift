@@ -67,6 +67,30 @@ import TangleImage
         #expect(t.pixels[0] == 0.25 && abs(t.pixels[14] - 100 / 255) < 1e-5)
     }
 
+    /// Crop: an image of another aspect ratio loses its edges, never gains padding; the centre is
+    /// exactly what a square image of it would give.
+    @Test func cropKeepsTheCentreAndPadsNothing() throws {
+        // 84x28: left third 0, centre third a 28x28 pattern, right third 255.
+        let pattern = Self.fashionLike()
+        let px = (0..<(84 * 28)).map { i -> UInt8 in
+            let (x, y) = (i % 84, i / 84)
+            return x < 28 ? 0 : x < 56 ? pattern[y * 28 + x - 28] : 255
+        }
+        var crop = Preprocessor(rows: 28, columns: 28, polarity: .never)
+        crop.resize = .crop
+        let out = crop.process(try DecodedImage(width: 84, height: 28, layout: .gray, format: .png, samples: px))
+        #expect(out.bytes == pattern)
+        #expect(out.cropped && !out.resized && !out.padded)
+        #expect(out.transformations == ["cropped to the centre 28x28 of 84x28"])
+        // Tall: the centre 30x30 of 30x90, resized to 28x28; a square input is never cropped.
+        let tall = crop.process(try DecodedImage(width: 30, height: 90, layout: .gray, format: .png, samples: [UInt8](repeating: 90, count: 2700)))
+        #expect(tall.cropWidth == 30 && tall.cropHeight == 30 && tall.contentWidth == 28 && !tall.padded)
+        #expect(tall.transformations == ["cropped to the centre 30x30 of 30x90", "resized from 30x30 to 28x28"])
+        #expect(tall.pixels.allSatisfy { abs($0 - 90 / 255) < 1e-5 })
+        let square = crop.process(try DecodedImage(width: 40, height: 40, layout: .gray, format: .png, samples: [UInt8](repeating: 9, count: 1600)))
+        #expect(!square.cropped && square.resized)
+    }
+
     @Test func areaAveragingPreservesTheMean() throws {
         var state: UInt32 = 12345
         let px = (0..<(37 * 23)).map { _ in

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TangleData
 import TangleDkNN
 import TangleNetwork
 @testable import TangleVerdict
@@ -238,4 +239,48 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         #expect(Calibrator.defaultAdversarialEvidence(roles: r, darkBackground: true) == ["neighbours_pool1", "knn_fc1", "mahalanobis", "squeeze", "roughness_2", "roughness_8"])
         #expect(Calibrator.defaultAdversarialEvidence(roles: r, darkBackground: false) == ["neighbours_pool1", "knn_fc1", "mahalanobis", "squeeze"])
     }
+
+    /// The arrival evidence: 0 inside the training images' sizes and colour, a conformal p-value like
+    /// the rest, and quoted in the reason; an input of the training size and colour is judged on the
+    /// network's evidence alone.
+    @Test func anInputThatArrivedUnlikeTheTrainingImagesIsAnOutlierAndSaysWhy() throws {
+        let ranges = ArrivalRanges(
+            width: [28, 28], height: [28, 28], aspectRatio: [1, 1], colourfulness: [0, 0], brightness: [0.1, 0.5], colourFraction: 0)
+        func arrival(_ w: Int, _ h: Int, colour: Double = 0, brightness: Double = 0.3) -> ArrivalStatistics {
+            ArrivalStatistics(width: w, height: h, channels: colour > 0 ? 3 : 1, colourfulness: colour, brightness: brightness, borderMean: 0, borderSpread: 0)
+        }
+        #expect(ranges.score(arrival(28, 28)) == 0)
+        #expect(ranges.score(arrival(28, 28, brightness: 0.9)) == 0, "brightness is not scored")
+        #expect(abs(ranges.score(arrival(640, 480)) - (log(640.0 / 28) + log(480.0 / 28) + log(640.0 / 480))) < 1e-9)
+        #expect(ranges.score(arrival(28, 28, colour: 0.3)) > 2.9)
+        #expect(ranges.describe(arrival(640, 480, colour: 0.3)) == "a 640x480 colour image; training images arrived as 28x28 grey")
+        #expect(!ArrivalRanges(width: [28, 20], height: [28, 28], aspectRatio: [1, 1], colourfulness: [0, 0], brightness: [0, 1], colourFraction: 0).isValid)
+
+        func arrived(_ s: InputScores, _ a: ArrivalStatistics) -> InputScores {
+            var s = s
+            s.arrival = a
+            return s
+        }
+        let clean = (0..<400).map { scores($0) }
+        let cleanArrived = clean.map { arrived($0, arrival(28, 28)) }
+        var c = calibrator()
+        c.outlierEvidence = Calibrator.defaultOutlierEvidence(roles: LayerRoles(pooling: ["a", "b"], dense: ["c"]), arrival: true)
+        #expect(c.outlierEvidence.last == "arrival")
+        c.arrivalRanges = ranges
+        let calibration = try c.calibrate(subject: subject, clean: cleanArrived, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+        #expect(calibration.arrival == ranges && calibration.problem() == nil)
+        let rule = VerdictRule(calibration: calibration)
+        // A photograph the network finds ordinary is still an outlier, and the reason says why.
+        let photo = rule.judge(arrived(scores(5), arrival(640, 480, colour: 0.3)))
+        #expect(photo.verdict == .outlier, "\(photo.reason)")
+        #expect(photo.reason.contains("a 640x480 colour image; training images arrived as 28x28 grey"), "\(photo.reason)")
+        #expect(rule.judge(arrived(scores(5), arrival(28, 28))).verdict == .inDistribution)
+        // Without an arrival (an IDX image fed directly) the evidence is silent, not fatal.
+        #expect(rule.judge(scores(5)).verdict == .inDistribution)
+        // A calibration that uses the evidence must carry the ranges.
+        var broken = calibration
+        broken.arrival = nil
+        #expect(broken.problem()?.contains("arrival") == true)
+    }
 }
+
