@@ -4,17 +4,16 @@ import TangleData
 /// What the training images looked like as they arrived (from the data profile), as the ranges the
 /// arrival evidence measures an input against: an input far outside them — a 640x480 colour
 /// photograph for a model trained on 28x28 grey images — is evidence of an outlier, turned into a
-/// conformal p-value against the calibration split like every other piece.
+/// conformal p-value against the calibration split like every other piece. Two pieces, so that a
+/// size no training image had is not blurred by the calibration split's own most colourful photos:
+/// - ``sizeScore(_:)``: how far the width, height and aspect ratio lie outside the training images'
+///   full range, in natural-log units (`ln(640/28) = 3.1`); 0 for every calibration image when the
+///   training images share one size;
+/// - ``colourScore(_:)``: how far the colourfulness lies above 95 % of the training images', in
+///   tenths (grey training images: any colour counts; photographs: the most colourful 5 % of the
+///   calibration split score a little, so its p-values stay graded).
 ///
-/// The nonconformity ``score(_:)`` adds, each 0 inside its range:
-/// - how far the width, height and aspect ratio lie outside the training images' full range, in
-///   natural-log units (a size no training image had counts at once: `ln(640/28) = 3.1`);
-/// - how far the colourfulness lies above 95 % of the training images', in tenths (grey training
-///   images: any colour counts; photographs: the most colourful 5 % of the calibration split score a
-///   little, so its p-values stay graded).
-///
-/// Brightness is recorded but not scored: the network sees it, and the darkest and brightest
-/// tenth of the calibration split would otherwise blur a size that no training image had.
+/// Brightness is recorded but not scored: the network sees it.
 public struct ArrivalRanges: Codable, Sendable, Equatable {
     /// Smallest and largest width.
     public var width: [Double]
@@ -48,19 +47,15 @@ public struct ArrivalRanges: Codable, Sendable, Equatable {
 
     static func outside(_ x: Double, _ r: [Double]) -> Double { max(0, r[0] - x, x - r[1]) }
 
-    /// The parts of the score: name and value (each 0 inside its range).
-    public func parts(_ a: ArrivalStatistics) -> [(String, Double)] {
-        let log = { (r: [Double]) in r.map { Foundation.log(max($0, 1e-9)) } }
-        return [
-            ("width", Self.outside(Foundation.log(Double(max(a.width, 1))), log(width))),
-            ("height", Self.outside(Foundation.log(Double(max(a.height, 1))), log(height))),
-            ("aspect ratio", Self.outside(Foundation.log(max(a.aspectRatio, 1e-9)), log(aspectRatio))),
-            ("colourfulness", max(0, a.colourfulness - colourfulness[1]) / 0.1),
-        ]
+    /// How far the size lies outside the training images' widths, heights and aspect ratios (log units).
+    public func sizeScore(_ a: ArrivalStatistics) -> Double {
+        let ln = { (v: Double) in Foundation.log(max(v, 1e-9)) }
+        return Self.outside(ln(Double(a.width)), width.map(ln)) + Self.outside(ln(Double(a.height)), height.map(ln))
+            + Self.outside(ln(a.aspectRatio), aspectRatio.map(ln))
     }
 
-    /// The nonconformity: the sum of ``parts(_:)`` (larger = further from how training images arrived).
-    public func score(_ a: ArrivalStatistics) -> Double { parts(a).reduce(0) { $0 + $1.1 } }
+    /// How far the colourfulness lies above the training images' 95th percentile, in tenths.
+    public func colourScore(_ a: ArrivalStatistics) -> Double { max(0, a.colourfulness - colourfulness[1]) / 0.1 }
 
     /// Words for a record's reason: the input as it arrived against the training images, e.g. "a
     /// 640x480 colour image; training images arrived as 28x28 grey".
@@ -68,11 +63,11 @@ public struct ArrivalRanges: Codable, Sendable, Equatable {
         func span(_ r: [Double]) -> String { r[0] == r[1] ? "\(Int(r[0]))" : "\(Int(r[0]))–\(Int(r[1]))" }
         let colour = a.colourfulness > 0.02 ? "colour" : "grey"
         let trainingColour = colourFraction < 0.05 ? "grey" : colourFraction > 0.95 ? "colour" : "grey and colour"
-        let p = parts(a)
+        let moreColour = colourScore(a) > 0 && trainingColour != "grey"
         var input = "a \(a.width)x\(a.height) \(colour) image"
-        if p[3].1 > 0 && trainingColour != "grey" { input += String(format: " of colourfulness %.2f", a.colourfulness) }
+        if moreColour { input += String(format: " of colourfulness %.2f", a.colourfulness) }
         let training = "training images arrived as \(span(width))x\(span(height)) \(trainingColour)"
-            + (p[3].1 > 0 && trainingColour != "grey" ? String(format: " of colourfulness ≤ %.2f", colourfulness[1]) : "")
+            + (moreColour ? String(format: " of colourfulness ≤ %.2f", colourfulness[1]) : "")
         return input + "; " + training
     }
 }

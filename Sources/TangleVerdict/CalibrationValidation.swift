@@ -96,7 +96,7 @@ extension VerdictCalibration {
         if let extra = Set(layerThresholds.keys).subtracting(layers).sorted().first {
             return "layer_thresholds has an entry for \(extra), which is not one of the layers"
         }
-        if known.contains(Evidence(.arrival).description) && !(arrival?.isValid ?? false) {
+        if (known.contains(Evidence(.arrivalSize).description) || known.contains(Evidence(.arrivalColour).description)) && !(arrival?.isValid ?? false) {
             return "references hold the arrival evidence, but arrival (the training images' ranges) is missing or not ordered, finite pairs"
         }
         let rates =

@@ -17,9 +17,13 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         case squeeze
         /// Dark-region roughness of the input (``Roughness``).
         case roughness
-        /// How far the input, as it arrived, lies outside the training images' sizes, colour and
-        /// brightness (``ArrivalRanges``).
-        case arrival
+        /// How far the input's size, as it arrived, lies outside the training images' sizes
+        /// (``ArrivalRanges/sizeScore(_:)``).
+        case arrivalSize = "arrival_size"
+        /// How far its colourfulness lies above the training images' (``ArrivalRanges/colourScore(_:)``).
+        case arrivalColour = "arrival_colour"
+        /// The energy, `−logsumexp(logits)` (Liu et al. 2020): high when no class's logit stands out.
+        case energy
     }
 
     /// What is measured.
@@ -37,12 +41,12 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The name used in records and reports: `neighbours_pool1`, `knn_pool2`, `mahalanobis`,
-    /// `squeeze`, `roughness_8`.
+    /// `squeeze`, `roughness_8`, `energy`, `arrival_size`, `arrival_colour`.
     public var description: String {
         switch kind {
         case .predictedClassNeighbours, .distance: "\(kind.rawValue)_\(layer ?? "?")"
         case .roughness: "roughness_\(exponent ?? 0)"
-        case .mahalanobis, .squeeze, .arrival: kind.rawValue
+        case .mahalanobis, .squeeze, .arrivalSize, .arrivalColour, .energy: kind.rawValue
         }
     }
 
@@ -68,9 +72,14 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         case .roughness:
             guard let e = exponent, let i = Roughness.exponents.firstIndex(of: e), i < s.roughness.count else { return nil }
             return s.roughness[i]
-        case .arrival:
+        case .arrivalSize:
             guard let ranges = arrivals, let a = s.arrival else { return nil }
-            return ranges.score(a)
+            return ranges.sizeScore(a)
+        case .arrivalColour:
+            guard let ranges = arrivals, let a = s.arrival else { return nil }
+            return ranges.colourScore(a)
+        case .energy:
+            return -s.logSumExp
         }
     }
 }

@@ -10,7 +10,7 @@ public struct InputScoresView: Sendable {
     public var credibility: Double
     /// DkNN confidence.
     public var confidence: Double
-    /// Every score by name: `credibility`, `msp`, `energy`, `mahalanobis`, `squeeze`, `knn_<layer>`, `roughness_<p>`, `arrival`.
+    /// Every score by name: `credibility`, `msp`, `energy`, `mahalanobis`, `squeeze`, `knn_<layer>`, `roughness_<p>`, `arrival_size`, `arrival_colour`.
     public var named: [String: Double]
 
     /// Reads the scores of an input judged with an index over `layers`.
@@ -24,7 +24,10 @@ public struct InputScoresView: Sendable {
         if let m = s.mahalanobis { n["mahalanobis"] = m }
         for (l, name) in layers.enumerated() where l < s.distances.count { n["knn_\(name)"] = s.distances[l] }
         for (i, e) in Roughness.exponents.enumerated() where i < s.roughness.count { n["roughness_\(e)"] = s.roughness[i] }
-        if let ranges = arrivals, let a = s.arrival { n["arrival"] = ranges.score(a) }
+        if let ranges = arrivals, let a = s.arrival {
+            n["arrival_size"] = ranges.sizeScore(a)
+            n["arrival_colour"] = ranges.colourScore(a)
+        }
         named = n
     }
 }

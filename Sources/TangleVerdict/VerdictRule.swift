@@ -119,7 +119,7 @@ public struct VerdictRule: Sendable {
             guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival) else { return nil }
             let e = ref.evidence
             switch e.kind {
-            case .arrival:
+            case .arrivalSize, .arrivalColour:
                 guard let ranges = calibration.arrival, let a = s.arrival else { return nil }
                 return ranges.describe(a)
             case .predictedClassNeighbours:
@@ -128,14 +128,23 @@ public struct VerdictRule: Sendable {
             case .distance:
                 guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
                 return String(format: "%@ neighbour distance %.3f, normal ≤ %.3f", f.layer, f.distance, f.distanceThreshold)
-            case .mahalanobis, .squeeze, .roughness:
+            case .mahalanobis, .squeeze, .roughness, .energy:
                 let ref = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
-                let label = e.kind == .roughness ? "dark-region roughness (\(e.exponent ?? 0))" : e.kind == .squeeze ? "squeezing change" : "Mahalanobis distance"
+                let label =
+                    switch e.kind {
+                    case .roughness: "dark-region roughness (\(e.exponent ?? 0))"
+                    case .squeeze: "squeezing change"
+                    case .energy: "energy (no class stands out)"
+                    default: "Mahalanobis distance"
+                    }
                 return String(format: "%@ %.3g, normal ≤ %.3g", label, v, ref.threshold(flagging: calibration.targetFalseFlagRate))
             }
         }
         func strongest(_ names: [String], _ n: Int) -> String {
-            names.sorted { (p[$0] ?? 1) < (p[$1] ?? 1) }.prefix(n).compactMap(describe).joined(separator: "; ")
+            // Both arrival pieces describe the input alike: say it once.
+            var seen = Set<String>()
+            return names.sorted { (p[$0] ?? 1) < (p[$1] ?? 1) }.prefix(n).compactMap(describe).filter { seen.insert($0).inserted }
+                .joined(separator: "; ")
         }
         switch verdict {
         case .outlier:

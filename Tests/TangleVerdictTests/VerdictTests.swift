@@ -225,11 +225,12 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         let reference = Architecture.reference(input: Shape3(height: 32, width: 32, channels: 3), classes: 10)
         let r = LayerRoles(architecture: reference, among: ["logits", "fc2", "fc1", "pool2", "pool1"])
         #expect(r == LayerRoles(pooling: ["pool1", "pool2"], dense: ["fc1", "fc2"]))
-        #expect(Calibrator.defaultOutlierEvidence(roles: r) == ["knn_pool1", "knn_pool2"])
+        #expect(Calibrator.defaultOutlierEvidence(roles: r) == ["knn_pool1", "energy"])
+        #expect(Calibrator.defaultOutlierEvidence(roles: r, arrival: true) == ["knn_pool1", "energy", "arrival_size", "arrival_colour"])
         #expect(Array(Calibrator.defaultAdversarialEvidence(roles: r).prefix(2)) == ["neighbours_pool1", "knn_fc1"])
         // An index without the pooling layers has no pooling evidence, rather than whatever comes first.
         let late = LayerRoles(architecture: reference, among: ["fc1", "fc2", "logits"])
-        #expect(Calibrator.defaultOutlierEvidence(roles: late).isEmpty)
+        #expect(Calibrator.defaultOutlierEvidence(roles: late) == ["energy"])
         #expect(Calibrator.defaultAdversarialEvidence(roles: late).first == "knn_fc1")
     }
 
@@ -249,10 +250,10 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         func arrival(_ w: Int, _ h: Int, colour: Double = 0, brightness: Double = 0.3) -> ArrivalStatistics {
             ArrivalStatistics(width: w, height: h, channels: colour > 0 ? 3 : 1, colourfulness: colour, brightness: brightness, borderMean: 0, borderSpread: 0)
         }
-        #expect(ranges.score(arrival(28, 28)) == 0)
-        #expect(ranges.score(arrival(28, 28, brightness: 0.9)) == 0, "brightness is not scored")
-        #expect(abs(ranges.score(arrival(640, 480)) - (log(640.0 / 28) + log(480.0 / 28) + log(640.0 / 480))) < 1e-9)
-        #expect(ranges.score(arrival(28, 28, colour: 0.3)) > 2.9)
+        #expect(ranges.sizeScore(arrival(28, 28)) == 0 && ranges.colourScore(arrival(28, 28)) == 0)
+        #expect(ranges.sizeScore(arrival(28, 28, brightness: 0.9)) == 0, "brightness is not scored")
+        #expect(abs(ranges.sizeScore(arrival(640, 480)) - (log(640.0 / 28) + log(480.0 / 28) + log(640.0 / 480))) < 1e-9)
+        #expect(ranges.sizeScore(arrival(28, 28, colour: 0.3)) == 0 && abs(ranges.colourScore(arrival(28, 28, colour: 0.3)) - 3) < 1e-9)
         #expect(ranges.describe(arrival(640, 480, colour: 0.3)) == "a 640x480 colour image; training images arrived as 28x28 grey")
         #expect(!ArrivalRanges(width: [28, 20], height: [28, 28], aspectRatio: [1, 1], colourfulness: [0, 0], brightness: [0, 1], colourFraction: 0).isValid)
 
@@ -265,7 +266,7 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         let cleanArrived = clean.map { arrived($0, arrival(28, 28)) }
         var c = calibrator()
         c.outlierEvidence = Calibrator.defaultOutlierEvidence(roles: LayerRoles(pooling: ["a", "b"], dense: ["c"]), arrival: true)
-        #expect(c.outlierEvidence.last == "arrival")
+        #expect(c.outlierEvidence.suffix(2) == ["arrival_size", "arrival_colour"])
         c.arrivalRanges = ranges
         let calibration = try c.calibrate(subject: subject, clean: cleanArrived, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
         #expect(calibration.arrival == ranges && calibration.problem() == nil)
@@ -274,6 +275,7 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         let photo = rule.judge(arrived(scores(5), arrival(640, 480, colour: 0.3)))
         #expect(photo.verdict == .outlier, "\(photo.reason)")
         #expect(photo.reason.contains("a 640x480 colour image; training images arrived as 28x28 grey"), "\(photo.reason)")
+        #expect(photo.reason.components(separatedBy: "640x480").count == 2, "said once: \(photo.reason)")
         #expect(rule.judge(arrived(scores(5), arrival(28, 28))).verdict == .inDistribution)
         // Without an arrival (an IDX image fed directly) the evidence is silent, not fatal.
         #expect(rule.judge(scores(5)).verdict == .inDistribution)
