@@ -32,18 +32,21 @@ public struct CalibrationRun {
         self.outliers = outliers
     }
 
-    /// The default attacks: FGSM at three strengths and BIM.
+    /// The default attacks: FGSM at three strengths, BIM, and PGD-L2 (an attack of the other norm, so
+    /// routing is set on a mixture).
     public static let defaultAttacks = [
         Attack(method: .fgsm, eps: 0.05), Attack(method: .fgsm, eps: 0.1), Attack(method: .fgsm, eps: 0.2), Attack(method: .bim, eps: 0.1),
+        Attack(method: .pgdL2, eps: 2),
     ]
 
     /// The default attacks for a model's data: on a dark uniform background (Fashion-MNIST-like)
     /// ``defaultAttacks``; on photographs the strengths usual for them, FGSM at 2/255, 4/255 and
-    /// 8/255 and BIM at 4/255 and 8/255, written to four places as a user types them (`fgsm:0.0078`;
-    /// an FGSM step of 0.1 is a visible change to a photo).
+    /// 8/255, BIM at 4/255 and 8/255 (written to four places as a user types them, `fgsm:0.0078`;
+    /// an FGSM step of 0.1 is a visible change to a photo) and PGD-L2 at 0.5.
     public static func defaultAttacks(darkBackground: Bool) -> [Attack] {
         if darkBackground { return defaultAttacks }
         return [Float(0.0078), 0.0157, 0.0314].map { Attack(method: .fgsm, eps: $0) } + [Float(0.0157), 0.0314].map { Attack(method: .bim, eps: $0) }
+            + [Attack(method: .pgdL2, eps: 0.5)]
     }
 
     /// The outcome: the calibration and the verdict scores behind its chart.

@@ -1,4 +1,5 @@
 import Foundation
+import TangleImage
 import TangleJudge
 import Testing
 
@@ -47,6 +48,33 @@ struct ClassifyCommandTests {
         #expect(byName["a.png"]?["verdict"] as? String != "rejected")
         #expect(byName["b.png"]?["verdict"] as? String == "rejected")
         #expect((byName["b.png"]?["reason"] as? String)?.contains("--max-pixels") == true, "\(String(describing: byName["b.png"]))")
+    }
+
+    /// A colour photograph of another size is judged an outlier by how it arrived, and the reason
+    /// says so in words; its record carries the arrival scores. (Before: letterboxed onto black and
+    /// shrunk, a landscape photo was a "Bag".)
+    @Test(.enabled(if: CLIFixtures.canJudge, "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist for the shipped model's index"))
+    func aColourPhotographIsAnOutlierByHowItArrived() throws {
+        let folder = try TemporaryFolder.make("photo")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // 96x64 RGB: sky, a horizon, textured ground.
+        let (w, h) = (96, 64)
+        var rgb: [UInt8] = []
+        for y in 0..<h {
+            for x in 0..<w {
+                if y < h / 2 { rgb += [UInt8(90 + y), UInt8(140 + y), 230] } else { rgb += [UInt8(60 + (x * 7 + y * 13) % 90), UInt8(110 + (x * 3) % 60), 40] }
+            }
+        }
+        try CLIFixtures.write(try PNG.encode(rgb, width: w, height: h, layout: .rgb), to: "\(folder)/field.png")
+        let r = try TangleBinary.run(["classify", "\(folder)/field.png", "--model", CLIFixtures.shippedModel] + CLIFixtures.cacheArguments, timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        let record = try #require(try CLIFixtures.recordsByName(r.stdout)["field.png"])
+        #expect(record["verdict"] as? String == "outlier", "\(record)")
+        let reason = record["reason"] as? String ?? ""
+        #expect(reason.contains("a 96x64 colour image; training images arrived as 28x28 grey"), "\(reason)")
+        let scores = try #require(record["scores"] as? [String: Any])
+        #expect((scores["arrival_size"] as? Double).map { abs($0 - (log(96.0 / 28) + log(64.0 / 28) + log(1.5))) < 1e-9 } == true, "\(scores)")
+        #expect((scores["arrival_colour"] as? Double ?? 0) > 0)
     }
 
     @Test func maxPixelsMustBePositive() throws {
