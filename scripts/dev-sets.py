@@ -13,6 +13,9 @@ Design sets (the rule is chosen on these):
   cifar-train-letterbox  each of the 1,000 the same way (one ratio per photo, in turn)
   *-grey28               every set above as 28x28 grey: the centre square, resized (a photo "already
                          the model's size", which only the network's evidence can catch)
+  opencv-digits          1,000 of the 5,000 handwritten digits in opencv-doc's digits.png (every
+                         fifth), each 20x20 cell centred in 28x28 as MNIST lays digits out: digits,
+                         never MNIST's test set, to design on (MNIST's test digits are report data)
 Report sets (run once, with the rule frozen):
   cifar-test             1,000 CIFAR-10 *test* photos, 100 of every class
   cifar-test-grey28      the same as 28x28 grey
@@ -85,6 +88,15 @@ def main():
             save(lb, "opencv-letterbox", tag)
             save(grey28(lb), "opencv-letterbox-grey28", tag)
     print(f"opencv: {len(photos)} photos, {len(photos) * len(RATIOS)} letterboxed")
+
+    sheet = Image.open(os.path.join(OPENCV, "digits.png")).convert("L")
+    cols, rows = sheet.size[0] // 20, sheet.size[1] // 20
+    for i in range(0, cols * rows, 5):
+        r, c = divmod(i, cols)
+        canvas = Image.new("L", (28, 28), 0)
+        canvas.paste(sheet.crop((c * 20, r * 20, c * 20 + 20, r * 20 + 20)), (4, 4))
+        save(canvas, "opencv-digits", f"digit-{i:04d}.png")
+    print(f"opencv-digits: {len(range(0, cols * rows, 5))} digits")
 
     for split, set_name, stride in [("train", "cifar-train", 45), ("test", "cifar-test", 9)]:
         folder = os.path.join(a.cifar, split)

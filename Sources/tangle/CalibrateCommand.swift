@@ -36,7 +36,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Attacks generated from the calibration split, for routing (default: fgsm:0.05,fgsm:0.1,fgsm:0.2,bim:0.1,pgd-l2:2 for data on a dark uniform background, as Fashion-MNIST; fgsm:0.0078,fgsm:0.0157,fgsm:0.0314,bim:0.0157,bim:0.0314,pgd-l2:0.5 — 2/255, 4/255, 8/255 — for photographs).")
     var attacks: String?
 
-    @Option(help: "Evidence of 'outlier', comma-separated (default: knn_<first pooling layer>, energy, arrival_size and arrival_colour: how far the input as it arrived lies outside the training images' sizes and colour).")
+    @Option(help: "Evidence of 'outlier', comma-separated (default: knn_<pooling layer> for the first two, energy, arrival_size and arrival_colour: how far the input as it arrived lies outside the training images' sizes and colour).")
     var outlierEvidence: String?
 
     @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first pooling layer>, knn_<first hidden dense layer>, mahalanobis, squeeze, roughness_2, roughness_8).")
