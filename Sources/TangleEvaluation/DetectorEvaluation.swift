@@ -135,16 +135,10 @@ public struct DetectorEvaluation {
             count(.adversarial, j)
             try dump(attack.name, s, labels: labels, images: x.pointer, count: n, imageSize: size)
             reliability.append((attack.name, s, labels))
-            let flagged = j.map { $0.verdict != .inDistribution }
-            let changed = (0..<n).filter { s[$0].prediction != testScores[$0].prediction }
-            let detection = DetectionReport.figures(
-                negatives: cleanNegatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .adversarial)
-            attackFigures[attack.name] = AttackFigures(
-                accuracy: Self.fraction(zip(s, labels).map { $0.prediction == Int($1) }),
-                dknnAccuracy: Self.fraction(zip(s, labels).map { $0.dknn!.prediction == Int($1) }),
-                meanCredibility: s.map { $0.dknn!.credibility }.reduce(0, +) / Double(max(n, 1)),
-                flagged: detection.flagged, flaggedSuccessful: Self.fraction(changed.map { flagged[$0] }), successful: changed.count,
-                routed: detection.routed, detection: detection, auroc: detection.auroc)
+            // Fooled: the attack changed the prediction.
+            attackFigures[attack.name] = Self.attackFigures(
+                s, j, labels: labels, fooled: (0..<n).map { s[$0].prediction != testScores[$0].prediction }, negatives: cleanNegatives,
+                layers: layers)
         }
         for (name, images) in attackSets {
             guard attackFigures[name] == nil else {
@@ -160,16 +154,9 @@ public struct DetectorEvaluation {
             count(.adversarial, j)
             try dump("set-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
             reliability.append((name, s, images.labels))
-            let flagged = j.map { $0.verdict != .inDistribution }
-            let fooled = (0..<images.count).filter { s[$0].prediction != Int(images.labels[$0]) }
-            let detection = DetectionReport.figures(
-                negatives: negatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .adversarial)
-            attackFigures[name] = AttackFigures(
-                accuracy: Self.fraction(zip(s, images.labels).map { $0.prediction == Int($1) }),
-                dknnAccuracy: Self.fraction(zip(s, images.labels).map { $0.dknn!.prediction == Int($1) }),
-                meanCredibility: s.map { $0.dknn!.credibility }.reduce(0, +) / Double(max(images.count, 1)),
-                flagged: detection.flagged, flaggedSuccessful: Self.fraction(fooled.map { flagged[$0] }), successful: fooled.count,
-                routed: detection.routed, detection: detection, auroc: detection.auroc)
+            // Fooled: the prediction is not the true class the file name carries.
+            attackFigures[name] = Self.attackFigures(
+                s, j, labels: images.labels, fooled: zip(s, images.labels).map { $0.prediction != Int($1) }, negatives: negatives, layers: layers)
         }
         scoring.finish()
         let report = DetectionReport(
@@ -178,6 +165,23 @@ public struct DetectorEvaluation {
             falseFlagRate: Self.fraction(testJudged.map { $0.verdict != .inDistribution }), testCount: test.count, ood: ood,
             attacks: attackFigures, verdicts: confusion, indexBytes: detector.index.bytes, indexBuildSeconds: setup.indexBuild.seconds)
         return Outcome(report: report, reliabilitySVG: Self.reliabilityChart(reliability))
+    }
+
+    /// An attack's figures: accuracy, DkNN accuracy and credibility on the attacked images, and the
+    /// detection figures, with the flagged fraction of those `fooled` marks.
+    static func attackFigures(
+        _ s: [InputScores], _ j: [VerdictRule.Judgement], labels: [Int32], fooled: [Bool], negatives: [String: [Double]], layers: [String]
+    ) -> AttackFigures {
+        let flagged = j.map { $0.verdict != .inDistribution }
+        let detection = DetectionReport.figures(
+            negatives: negatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .adversarial)
+        let fooledIndices = fooled.indices.filter { fooled[$0] }
+        return AttackFigures(
+            accuracy: fraction(zip(s, labels).map { $0.prediction == Int($1) }),
+            dknnAccuracy: fraction(zip(s, labels).map { $0.dknn!.prediction == Int($1) }),
+            meanCredibility: s.map { $0.dknn!.credibility }.reduce(0, +) / Double(max(s.count, 1)),
+            flagged: detection.flagged, flaggedSuccessful: fraction(fooledIndices.map { flagged[$0] }), successful: fooledIndices.count,
+            routed: detection.routed, detection: detection, auroc: detection.auroc)
     }
 
     static func fraction(_ flags: [Bool]) -> Double { flags.isEmpty ? 0 : Double(flags.filter { $0 }.count) / Double(flags.count) }
