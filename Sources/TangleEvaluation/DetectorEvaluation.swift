@@ -107,17 +107,23 @@ public struct DetectorEvaluation {
         let negatives = DetectionReport.scoreTable(testScores, testJudged, layers: layers)
         var reliability: [(String, [InputScores], [Int32])] = [("clean", testScores, test.labels)]
 
-        var ood: [String: SetFigures] = [:]
-        for (name, images) in oodSets {
+        /// A set read from files: checked for the model's size, scored with its arrivals, judged, counted as `kind`, dumped.
+        func judgeSet(_ label: String, _ name: String, _ images: LabelledImages, as kind: Verdict) throws -> ([InputScores], [VerdictRule.Judgement]) {
             guard images.imageSize == size else {
-                throw EvaluationError.shape("outlier set \(name) has \(images.rows)x\(images.columns) images; the model takes \(network.inputShape)")
+                throw EvaluationError.shape("\(label) \(name) has \(images.rows)x\(images.columns) images; the model takes \(network.inputShape)")
             }
             let x = FloatBuffer(count: images.count * size)
             images.copyImages(0..<images.count, into: x.pointer)
             let s = CalibrationRun.arrived(score(x.pointer, images.count), DataSurvey.arrivals(of: images))
             let j = s.map(rule.judge)
-            count(.outlier, j)
-            try dump("ood-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
+            count(kind, j)
+            try dump((kind == .outlier ? "ood-" : "set-") + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
+            return (s, j)
+        }
+
+        var ood: [String: SetFigures] = [:]
+        for (name, images) in oodSets {
+            let (s, j) = try judgeSet("outlier set", name, images, as: .outlier)
             ood[name] = DetectionReport.figures(
                 negatives: negatives, positives: DetectionReport.scoreTable(s, j, layers: layers), judgements: j, rightKind: .outlier)
         }
@@ -144,15 +150,7 @@ public struct DetectorEvaluation {
             guard attackFigures[name] == nil else {
                 throw EvaluationError.input("--attack-set \(name) has the name of an attack in --attacks: name it otherwise")
             }
-            guard images.imageSize == size else {
-                throw EvaluationError.shape("attack set \(name) has \(images.rows)x\(images.columns) images; the model takes \(network.inputShape)")
-            }
-            let x = FloatBuffer(count: images.count * size)
-            images.copyImages(0..<images.count, into: x.pointer)
-            let s = CalibrationRun.arrived(score(x.pointer, images.count), DataSurvey.arrivals(of: images))
-            let j = s.map(rule.judge)
-            count(.adversarial, j)
-            try dump("set-" + name, s, labels: images.labels, images: x.pointer, count: images.count, imageSize: size)
+            let (s, j) = try judgeSet("attack set", name, images, as: .adversarial)
             reliability.append((name, s, images.labels))
             // Fooled: the prediction is not the true class the file name carries.
             attackFigures[name] = Self.attackFigures(
