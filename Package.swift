@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "CInt8GEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Direct float32 convolution for small patches (a first layer over one grey channel), for judging (AVX-512 or plain C).
         .target(name: "CDirectConv", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
+        // Training's memory-bound layer passes: im2col and its transpose, 2x2 max-pool backward, ReLU (AVX-512 or plain C, same floats).
+        .target(name: "CLayerPasses", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Float32 products whose every output is one fixed chain of operations whatever the batch (batch-invariant judging).
         .target(name: "CRowGEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // 8-bit dot products for the quantized neighbour search (AVX-512 VNNI and AMX, or portable C).
@@ -57,7 +59,7 @@ let package = Package(
         // JPEG through libjpeg with errors as values: the C side owns setjmp/longjmp.
         .target(name: "CJPEGDecode", dependencies: ["CJPEG"], linkerSettings: [.linkedLibrary("jpeg")]),
         // Layers (forward and backward), the network built from an architecture description, losses and the optimiser.
-        .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM", "CDirectConv", "CRowGEMM"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleNetwork", dependencies: ["TangleTensor", "CInt8GEMM", "CDirectConv", "CRowGEMM", "CLayerPasses"], swiftSettings: optimisedInDebug),
         // Labelled image data sets: IDX files (raw or gzip), Fashion-MNIST, and the split into trained-on and calibration parts.
         .target(name: "TangleData", dependencies: ["CZlib", "TangleDigest", "TangleFiles"]),
         // Model folders: safetensors weights and the model card.
@@ -171,7 +173,7 @@ let package = Package(
             name: "TangleCLITests", dependencies: ["TangleBLASCore", "TangleJudge", "TangleSeparation", "TangleWatch", "TangleImage", "TangleTesting", "TangleDigest"]),
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleFilesTests", dependencies: ["TangleFiles"]),
-        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel", "CRowGEMM"]),
+        .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel", "CRowGEMM", "CLayerPasses"]),
         .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest", "CKernelLevel"]),

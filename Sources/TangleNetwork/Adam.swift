@@ -1,3 +1,4 @@
+import CLayerPasses
 import TangleTensor
 
 /// Adam with bias correction (Kingma & Ba 2015) over a flat parameter buffer.
@@ -51,14 +52,12 @@ public final class Adam: @unchecked Sendable {
         let p = parameters.shared, g = gradient.shared, ms = m.shared, vs = v.shared
         let ranges = Parallel.split(parameters.count, into: Parallel.workerCount)
         Parallel.run(ranges.count) { w in
-            for i in ranges[w] {
-                let gi = g.base[i]
-                let mi = b1 * ms.base[i] + (1 - b1) * gi
-                let vi = b2 * vs.base[i] + (1 - b2) * gi * gi
-                ms.base[i] = mi
-                vs.base[i] = vi
-                p.base[i] -= lr * (mi / c1) / ((vi / c2).squareRoot() + eps)
-            }
+            let r = ranges[w]
+            guard !r.isEmpty else { return }
+            // m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g; p -= lr*(m/c1) / (sqrt(v/c2) + eps), no fused multiply-add.
+            tangle_adam_update(
+                p.base + r.lowerBound, g.base + r.lowerBound, ms.base + r.lowerBound, vs.base + r.lowerBound, Int64(r.count), lr, b1, b2,
+                eps, c1, c2)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CLayerPasses
 import Foundation
 import TangleTensor
 
@@ -92,77 +93,34 @@ public struct Conv2DLayer: Layer {
     var paddedWidth: Int { max(inputShape.width + 2 * padLeft, (outputShape.width - 1) * stride + k) }
     var paddedSize: Int { paddedHeight * paddedWidth * inputShape.channels }
 
-    /// Copies one image into the zero-bordered buffer `padded`.
-    private func pad(_ src: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) {
-        let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
-        let pw = paddedWidth
-        padded.update(repeating: 0, count: paddedSize)
-        for y in 0..<h {
-            let d = padded + ((y + padTop) * pw + padLeft) * c
-            let s = src + y * w * c
-            for j in 0..<(w * c) { d[j] = s[j] }
-        }
-    }
-
     /// Writes the im2col matrix `[n * OH * OW, k * k * C + 1]` of `n` images (last column 1).
     ///
     /// Each image is first copied into a zero-bordered buffer so that every kernel row is one
-    /// contiguous run of `k * C` values, with no bounds checks in the inner loop.
+    /// contiguous run of `k * C` values, with no bounds checks in the inner loop (`tangle_im2col`,
+    /// CLayerPasses: plain C or AVX-512, the same floats).
     private func im2col(_ input: UnsafePointer<Float>, _ n: Int, _ col: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
-        let c = inputShape.channels
-        let (oh, ow, pw) = (outputShape.height, outputShape.width, paddedWidth)
-        let span = k * c
-        var dst = col
+        let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
         for img in 0..<n {
-            pad(input + img * inputShape.size, into: padded)
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let corner = padded + ((oy * stride) * pw + ox * stride) * c
-                    for ky in 0..<k {
-                        let s = corner + ky * pw * c
-                        for j in 0..<span { dst[j] = s[j] }
-                        dst += span
-                    }
-                    dst[0] = 1
-                    dst += 1
-                }
-            }
+            tangle_im2col(
+                input + img * inputShape.size, Int64(h), Int64(w), Int64(c), Int64(padTop), Int64(padLeft), padded,
+                Int64(paddedHeight), Int64(paddedWidth), Int64(k), Int64(stride), Int64(outputShape.height),
+                Int64(outputShape.width), col + img * pixels * row)
         }
     }
 
     /// Adds the im2col-shaped gradient `[n * OH * OW, k * k * C]` back onto the input gradient
     /// (the transpose of `im2col`), through a zero-bordered buffer; overwrites the input gradient
-    /// instead when `accumulate` is false.
+    /// instead when `accumulate` is false (`tangle_col2im`, CLayerPasses).
     private func col2im(
         _ col: UnsafePointer<Float>, _ n: Int, _ dInput: UnsafeMutablePointer<Float>, accumulate: Bool,
         padded: UnsafeMutablePointer<Float>
     ) {
         let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
-        let (oh, ow, pw) = (outputShape.height, outputShape.width, paddedWidth)
-        let span = k * c
-        var src = col
         for img in 0..<n {
-            padded.update(repeating: 0, count: paddedSize)
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    let corner = padded + ((oy * stride) * pw + ox * stride) * c
-                    for ky in 0..<k {
-                        let d = corner + ky * pw * c
-                        for j in 0..<span { d[j] += src[j] }
-                        src += span
-                    }
-                }
-            }
-            let dst = dInput + img * inputShape.size
-            for y in 0..<h {
-                let p = padded + ((y + padTop) * pw + padLeft) * c
-                let d = dst + y * w * c
-                if accumulate {
-                    for j in 0..<(w * c) { d[j] += p[j] }
-                } else {
-                    for j in 0..<(w * c) { d[j] = p[j] }
-                }
-            }
+            tangle_col2im(
+                col + img * pixels * patch, Int64(h), Int64(w), Int64(c), Int64(padTop), Int64(padLeft), padded,
+                Int64(paddedHeight), Int64(paddedWidth), Int64(k), Int64(stride), Int64(outputShape.height),
+                Int64(outputShape.width), dInput + img * inputShape.size, accumulate ? 1 : 0)
         }
     }
 

@@ -1,3 +1,5 @@
+import CLayerPasses
+
 /// A named parameter tensor of a layer, before it is placed in the network's flat buffer.
 public struct ParameterSpec: Sendable, Equatable {
     /// The full name, `<layer>.kernel` or `<layer>.bias`.
@@ -102,20 +104,14 @@ func maskAndSumBias(
     }
 }
 
-/// `x = max(x, 0)` over `count` values, in place.
+/// `x = max(x, 0)` over `count` values, in place (`tangle_relu`, CLayerPasses).
 @inline(__always)
 func relu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let v = x[i]
-        x[i] = v > 0 ? v : 0
-    }
+    tangle_relu(x, Int64(count))
 }
 
-/// Zeroes the gradient wherever the ReLU output is zero.
+/// Zeroes the gradient wherever the ReLU output is zero (`tangle_relu_mask`, CLayerPasses).
 @inline(__always)
 func reluMask(_ g: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let gi = g[i], oi = output[i]
-        g[i] = oi > 0 ? gi : 0
-    }
+    tangle_relu_mask(g, output, Int64(count))
 }

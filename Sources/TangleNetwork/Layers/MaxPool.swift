@@ -1,3 +1,6 @@
+import CDirectConv
+import CLayerPasses
+
 /// Max-pooling over non-overlapping `size x size` windows (stride `size`, no padding; a ragged
 /// edge is dropped, as with "valid" padding).
 ///
@@ -30,7 +33,14 @@ public struct MaxPoolLayer: Layer {
         input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, count: Int,
         parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
-        let (w, c) = (inputShape.width, inputShape.channels)
+        let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
+        if size == 2 {
+            // `tangle_maxpool2` (CDirectConv): max(max(a, b), max(c, d)) with max(x, y) = x >= y ? x : y.
+            for n in 0..<count {
+                tangle_maxpool2(input + n * inputShape.size, Int64(h), Int64(w), Int64(c), output + n * outputShape.size)
+            }
+            return
+        }
         let (oh, ow) = (outputShape.height, outputShape.width)
         for n in 0..<count {
             let src = input + n * inputShape.size
@@ -39,28 +49,6 @@ public struct MaxPoolLayer: Layer {
                 for ox in 0..<ow {
                     let o = dst + (oy * ow + ox) * c
                     let first = src + ((oy * size) * w + ox * size) * c
-                    if size == 2 {
-                        let b = first + c, d = first + w * c, e = d + c
-                        var ch = 0
-                        // Eight channels at a time, with the same comparisons as the scalar loop.
-                        while ch + 8 <= c {
-                            let v0 = UnsafeRawPointer(first + ch).loadUnaligned(as: SIMD8<Float>.self)
-                            let v1 = UnsafeRawPointer(b + ch).loadUnaligned(as: SIMD8<Float>.self)
-                            let v2 = UnsafeRawPointer(d + ch).loadUnaligned(as: SIMD8<Float>.self)
-                            let v3 = UnsafeRawPointer(e + ch).loadUnaligned(as: SIMD8<Float>.self)
-                            let m1 = v0.replacing(with: v1, where: .!(v0 .>= v1))
-                            let m2 = v2.replacing(with: v3, where: .!(v2 .>= v3))
-                            UnsafeMutableRawPointer(o + ch).storeBytes(of: m1.replacing(with: m2, where: .!(m1 .>= m2)), as: SIMD8<Float>.self)
-                            ch += 8
-                        }
-                        while ch < c {
-                            let m1 = first[ch] >= b[ch] ? first[ch] : b[ch]
-                            let m2 = d[ch] >= e[ch] ? d[ch] : e[ch]
-                            o[ch] = m1 >= m2 ? m1 : m2
-                            ch += 1
-                        }
-                        continue
-                    }
                     for ch in 0..<c { o[ch] = first[ch] }
                     for dy in 0..<size {
                         for dx in 0..<size {
@@ -85,7 +73,15 @@ public struct MaxPoolLayer: Layer {
         // (other sizes, ragged edges) adds into a cleared buffer.
         let covers = size == 2 && inputShape.height % 2 == 0 && w % 2 == 0
         if !accumulate && !covers { inputGradient.update(repeating: 0, count: count * inputShape.size) }
-        let add = accumulate || !covers
+        if covers {
+            // `tangle_maxpool2_backward` (CLayerPasses): to the first maximum in the order (0,0), (0,1), (1,0), (1,1).
+            for n in 0..<count {
+                tangle_maxpool2_backward(
+                    input + n * inputShape.size, output + n * outputShape.size, outputGradient + n * outputShape.size,
+                    Int64(inputShape.height), Int64(w), Int64(c), inputGradient + n * inputShape.size, accumulate ? 1 : 0)
+            }
+            return
+        }
         let (oh, ow) = (outputShape.height, outputShape.width)
         for n in 0..<count {
             let src = input + n * inputShape.size
@@ -96,32 +92,6 @@ public struct MaxPoolLayer: Layer {
                 for ox in 0..<ow {
                     let base = (oy * ow + ox) * c
                     let m = out + base, g = dOut + base
-                    let a0 = ((oy * size) * w + ox * size) * c
-                    if size == 2 {
-                        // Route to the first maximum in the order (0,0), (0,1), (1,0), (1,1).
-                        let a = src + a0, b = a + c, d = a + w * c
-                        let da = dSrc + a0, db = da + c, dd = da + w * c, de = dd + c
-                        for ch in 0..<c {
-                            // Branch-free (selects vectorise): each flag is 1 for the first match only.
-                            let mv = m[ch], gv = g[ch]
-                            let fa: Float = a[ch] == mv ? 1 : 0
-                            let fb: Float = b[ch] == mv ? 1 - fa : 0
-                            let fd: Float = d[ch] == mv ? 1 - fa - fb : 0
-                            let fe: Float = 1 - fa - fb - fd
-                            if add {
-                                da[ch] += fa * gv
-                                db[ch] += fb * gv
-                                dd[ch] += fd * gv
-                                de[ch] += fe * gv
-                            } else {
-                                da[ch] = fa * gv
-                                db[ch] = fb * gv
-                                dd[ch] = fd * gv
-                                de[ch] = fe * gv
-                            }
-                        }
-                        continue
-                    }
                     for ch in 0..<c {
                         var found = false
                         for dy in 0..<size where !found {
