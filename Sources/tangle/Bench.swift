@@ -63,8 +63,15 @@ struct BenchLayers: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(help: "The network's input as HxWxC (the reference CNN's sizes follow it).")
+    var input = "28x28x1"
+
+    func validate() throws {
+        guard InputShape.parse(input) != nil else { throw ValidationError("--input takes HxWxC with C 1 or 3, e.g. 32x32x3 (got \(input))") }
+    }
+
     func run() throws {
-        let rows = try LayerBenchmark().run()
+        let rows = try LayerBenchmark().run(architecture: .reference(input: InputShape.parse(input)!))
         if json {
             try printJSON(rows)
             return
