@@ -55,11 +55,11 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *padded, i
 #if TANGLE_HAVE_X86
 #define AVX512 __attribute__((target("avx512f,fma")))
 
-/* NP neighbouring output pixels x up to 32 filters (a constant NP keeps the accumulators in registers). */
+/* NP (up to 12) neighbouring output pixels x up to 32 filters (a constant NP keeps the accumulators in registers). */
 AVX512 __attribute__((always_inline)) static inline void pixels_avx512(const float *padded, int64_t padded_w, int64_t ch,
     const float *weights, int64_t filters, int64_t kernel, int64_t stride, int64_t oy, int64_t ox, int NP, __mmask16 m0, __mmask16 m1,
     __m512 b0, __m512 b1, int relu, float *out, int64_t ow, int64_t f0) {
-    __m512 a0[4], a1[4];
+    __m512 a0[12], a1[12];
     for (int p = 0; p < NP; p++) {
         a0[p] = b0;
         a1[p] = b1;
@@ -85,15 +85,64 @@ AVX512 __attribute__((always_inline)) static inline void pixels_avx512(const flo
     }
 }
 
+/* NP neighbouring output pixels x 64 filters: 4*NP accumulators (24 at NP = 6), for layers with
+   many filters, where the 32-filter tile re-reads every input twice. */
+AVX512 __attribute__((always_inline)) static inline void pixels64_avx512(const float *padded, int64_t padded_w, int64_t ch,
+    const float *weights, int64_t filters, int64_t kernel, int64_t stride, int64_t oy, int64_t ox, int NP, const __m512 *bias,
+    int relu, float *out, int64_t ow, int64_t f0) {
+    __m512 acc[6][4];
+    for (int p = 0; p < NP; p++)
+        for (int q = 0; q < 4; q++) acc[p][q] = bias[q];
+    for (int64_t ky = 0; ky < kernel; ky++) {
+        const float *row = padded + ((oy * stride + ky) * padded_w + ox * stride) * ch;
+        const float *wk = weights + ky * kernel * ch * filters + f0;
+        for (int64_t t = 0; t < kernel * ch; t++) {
+            const float *wt = wk + t * filters;
+            __m512 w0 = _mm512_loadu_ps(wt), w1 = _mm512_loadu_ps(wt + 16), w2 = _mm512_loadu_ps(wt + 32), w3 = _mm512_loadu_ps(wt + 48);
+            for (int p = 0; p < NP; p++) {
+                __m512 x = _mm512_set1_ps(row[p * stride * ch + t]);
+                acc[p][0] = _mm512_fmadd_ps(x, w0, acc[p][0]);
+                acc[p][1] = _mm512_fmadd_ps(x, w1, acc[p][1]);
+                acc[p][2] = _mm512_fmadd_ps(x, w2, acc[p][2]);
+                acc[p][3] = _mm512_fmadd_ps(x, w3, acc[p][3]);
+            }
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int p = 0; p < NP; p++) {
+        float *o = out + (oy * ow + ox + p) * filters + f0;
+        for (int q = 0; q < 4; q++) _mm512_storeu_ps(o + 16 * q, relu ? _mm512_max_ps(acc[p][q], zero) : acc[p][q]);
+    }
+}
+
 AVX512 static void conv_avx512(const float *padded, int64_t padded_w, int64_t ch, const float *weights, const float *bias,
     int64_t filters, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, int relu, float *out) {
-    for (int64_t f0 = 0; f0 < filters; f0 += 32) {
+    int64_t f0 = 0;
+    for (; f0 + 64 <= filters; f0 += 64) {
+        __m512 b[4];
+        for (int q = 0; q < 4; q++) b[q] = _mm512_loadu_ps(bias + f0 + 16 * q);
+        for (int64_t oy = 0; oy < oh; oy++) {
+            int64_t ox = 0;
+            for (; ox + 6 <= ow; ox += 6) pixels64_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 6, b, relu, out, ow, f0);
+            switch (ow - ox) { /* the rest of the row in one tile (a constant NP each) */
+            case 5: pixels64_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 5, b, relu, out, ow, f0); break;
+            case 4: pixels64_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 4, b, relu, out, ow, f0); break;
+            case 3: pixels64_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 3, b, relu, out, ow, f0); break;
+            case 2: pixels64_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 2, b, relu, out, ow, f0); break;
+            case 1: pixels64_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 1, b, relu, out, ow, f0); break;
+            default: break;
+            }
+        }
+    }
+    for (; f0 < filters; f0 += 32) {
         int64_t left0 = filters - f0, left1 = filters - f0 - 16;
         __mmask16 m0 = left0 >= 16 ? 0xFFFF : (__mmask16)((1u << left0) - 1);
         __mmask16 m1 = left1 <= 0 ? 0 : left1 >= 16 ? 0xFFFF : (__mmask16)((1u << left1) - 1);
         __m512 b0 = _mm512_maskz_loadu_ps(m0, bias + f0), b1 = _mm512_maskz_loadu_ps(m1, bias + f0 + 16);
         for (int64_t oy = 0; oy < oh; oy++) {
             int64_t ox = 0;
+            for (; ox + 12 <= ow; ox += 12)
+                pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 12, m0, m1, b0, b1, relu, out, ow, f0);
             for (; ox + 4 <= ow; ox += 4)
                 pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 4, m0, m1, b0, b1, relu, out, ow, f0);
             for (; ox < ow; ox++)

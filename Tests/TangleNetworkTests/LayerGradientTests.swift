@@ -90,12 +90,14 @@ import TangleTensor
 @Suite struct AccumulateTests {
     /// With a representation's gradient marked as accumulated, the backward pass adds to what a
     /// loss put there; otherwise it overwrites whatever is in the buffer.
-    @Test(arguments: 1..<4)
+    /// (Index 2 is the input of a stride-1 convolution, whose input gradient is a direct
+    /// transposed convolution.)
+    @Test(arguments: 1..<5)
     func accumulatedBuffersAddAndOthersOverwrite(_ index: Int) throws {
         let arch = Architecture(
             input: Shape3(height: 6, width: 6, channels: 2),
             layers: [
-                .conv2d("c1", filters: 3, kernel: 3), .maxpool("p1"), .dense("d1", units: 4),
+                .conv2d("c1", filters: 3, kernel: 3), .maxpool("p1"), .conv2d("c2", filters: 4, kernel: 3), .dense("d1", units: 4),
                 .dense("out", units: 2, activation: .linear),
             ])
         let net = try Network(architecture: arch, seed: 2)

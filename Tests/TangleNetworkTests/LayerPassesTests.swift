@@ -10,8 +10,8 @@ import TangleTensor
 @Suite struct LayerPassesTests {
     /// A whole training step (forward and backward, input gradient included) through convolutions
     /// and max-pools gives bit-identical activations and gradients at every kernel level: odd
-    /// channel counts, strides, valid padding, ties in the pooling windows and accumulated
-    /// representation gradients included.
+    /// channel and filter counts, every register tile of the direct convolution, strides, valid
+    /// padding and ties in the pooling windows included.
     @Test func aTrainingStepIsTheSameAtEveryKernelLevel() throws {
         let architectures = [
             Architecture(
@@ -25,6 +25,13 @@ import TangleTensor
                 layers: [
                     .conv2d("c1", filters: 5, kernel: 3, stride: 2, padding: .valid), .conv2d("c2", filters: 16, kernel: 4),
                     .maxpool("p1"), .dense("out", units: 3, activation: .linear),
+                ]),
+            // 64-filter tiles (6 pixels wide, rows of 14 = 6 + 6 + 2) and a 64 + 6 split.
+            Architecture(
+                input: Shape3(height: 14, width: 14, channels: 2),
+                layers: [
+                    .conv2d("c1", filters: 64, kernel: 3), .maxpool("p1"), .conv2d("c2", filters: 70, kernel: 3),
+                    .dense("out", units: 3, activation: .linear),
                 ]),
         ]
         try KernelLevels.holding {

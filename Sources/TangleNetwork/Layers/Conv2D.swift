@@ -1,19 +1,23 @@
+import CDirectConv
 import CLayerPasses
 import Foundation
 import TangleTensor
 
-/// A 2-D convolution over NHWC images by im2col and SGEMM, with a fused activation.
+/// A 2-D convolution over NHWC images, with a fused activation.
 ///
 /// Shapes: input `[count, H, W, C]`, kernel `[k, k, C, F]` (read as a `[k*k*C, F]` matrix whose
 /// rows follow im2col's column order `(ky, kx, c)`), bias `[F]`, output `[count, OH, OW, F]`.
 ///
-/// The bias is folded into the GEMM: every im2col row ends in a 1, and the kernel and bias,
-/// stored one after the other, form a `[k*k*C + 1, F]` matrix. The same product then yields the
-/// bias gradient beside the kernel gradient.
-///
-/// Images are processed in small chunks so the im2col matrix stays in cache; backward recomputes
-/// it per chunk rather than keeping a batch-sized copy (memory traffic, not arithmetic, is what
-/// limits this layer on a CPU).
+/// - Forward: computed directly, image by image (`tangle_conv_direct`, CDirectConv: register
+///   tiles of up to 12 pixels by 32 filters or 6 by 64, each output `bias + Σ w·x` in `(ky, kx, c)`
+///   order with one fused multiply-add per term), with no im2col matrix to write and re-read.
+/// - Input gradient, at stride 1: the same direct kernel over the zero-bordered output gradient
+///   with the kernel turned half a turn and its channel axes swapped (a transposed convolution);
+///   at other strides, the product `dOut · kernelᵀ` scattered back by col2im.
+/// - Kernel and bias gradients: `[dKernel; dBias] += colᵀ · dOut` by SGEMM, where every im2col row
+///   ends in a 1 so the bias gradient comes out beside the kernel's. Images go in small chunks so
+///   the im2col matrix stays in cache, recomputed rather than kept from the forward pass (memory
+///   traffic, not arithmetic, is what limits this layer on a CPU).
 public struct Conv2DLayer: Layer {
     public let spec: LayerSpec
     public let inputShape: Shape3
@@ -80,8 +84,21 @@ public struct Conv2DLayer: Layer {
         ]
     }
 
-    /// im2col matrix plus its gradient, for one chunk.
-    public var scratchCount: Int { chunk * pixels * (row + patch) + paddedSize }
+    /// im2col matrix plus its gradient (or, at stride 1, the transposed kernel and the padded
+    /// output gradient of one image), for one chunk, and a padded image.
+    public var scratchCount: Int { chunk * pixels * row + max(chunk * pixels * patch, transposedScratch) + paddedSize }
+
+    /// The transposed convolution that gives the input gradient at stride 1: the output gradient
+    /// bordered by `k - 1 - pad` zeros, so a "valid" pass over it with the turned kernel has the
+    /// input's size.
+    private var transposedPadTop: Int { k - 1 - padTop }
+    private var transposedPadLeft: Int { k - 1 - padLeft }
+    private var transposedHeight: Int { max(inputShape.height + k - 1, transposedPadTop + outputShape.height) }
+    private var transposedWidth: Int { max(inputShape.width + k - 1, transposedPadLeft + outputShape.width) }
+    /// Turned kernel, zero bias, padded output gradient, one image's input gradient.
+    private var transposedScratch: Int {
+        stride == 1 ? patch * filters + inputShape.channels + transposedHeight * transposedWidth * filters + inputShape.size : 0
+    }
 
     public var flopsPerImage: (forward: Double, backward: Double) {
         let f = 2.0 * Double(pixels * patch * filters)
@@ -129,15 +146,12 @@ public struct Conv2DLayer: Layer {
         parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
     ) {
         let kernel = parameters + parameterOffset
-        var start = 0
-        while start < count {
-            let n = min(chunk, count - start)
-            im2col(input + start * inputShape.size, n, scratch, padded: scratch + chunk * pixels * (row + patch))
-            let out = output + start * outputShape.size
-            // [rows, patch + 1] · [patch + 1, F]: the last row of the matrix is the bias.
-            BLAS.gemm(m: n * pixels, n: filters, k: row, a: scratch, lda: row, b: kernel, ldb: filters, c: out, ldc: filters)
-            if activation == .relu { relu(out, count: n * pixels * filters) }
-            start += n
+        let (i, o) = (inputShape, outputShape)
+        for img in 0..<count {
+            tangle_conv_direct(
+                input + img * i.size, Int64(i.height), Int64(i.width), Int64(i.channels), kernel, kernel + patch * filters, Int64(filters),
+                Int64(k), Int64(stride), Int64(padTop), Int64(padLeft), Int64(o.height), Int64(o.width), activation == .relu ? 1 : 0,
+                scratch, Int64(paddedHeight), Int64(paddedWidth), output + img * o.size)
         }
     }
 
@@ -150,7 +164,8 @@ public struct Conv2DLayer: Layer {
         let kernel = parameters + parameterOffset
         let dKernel = parameterGradients + parameterOffset
         let dCol = scratch + chunk * pixels * row
-        let padded = dCol + chunk * pixels * patch
+        let padded = dCol + max(chunk * pixels * patch, transposedScratch)
+        let direct = stride == 1
         var start = 0
         while start < count {
             let n = min(chunk, count - start)
@@ -162,7 +177,7 @@ public struct Conv2DLayer: Layer {
             BLAS.gemm(
                 transA: true, m: row, n: filters, k: rows, a: scratch, lda: row, b: g, ldb: filters,
                 beta: 1, c: dKernel, ldc: filters)
-            if let inputGradient {
+            if let inputGradient, !direct {
                 // dCol = dOut · kernel^T, then scatter-add into the input gradient.
                 BLAS.gemm(
                     transB: true, m: rows, n: patch, k: filters, a: g, lda: filters, b: kernel, ldb: filters,
@@ -170,6 +185,43 @@ public struct Conv2DLayer: Layer {
                 col2im(dCol, n, inputGradient + start * inputShape.size, accumulate: accumulate, padded: padded)
             }
             start += n
+        }
+        if let inputGradient, direct {
+            transposedInputGradient(outputGradient, count: count, kernel: kernel, into: inputGradient, accumulate: accumulate, scratch: dCol)
+        }
+    }
+
+    /// The input gradient at stride 1 as a direct convolution of the (already ReLU-masked) output
+    /// gradient with the kernel turned half a turn and its channel axes swapped:
+    /// `dIn[y][x][c] = Σ_(ky,kx,f) dOut[y − ky + padTop][x − kx + padLeft][f] · w[ky][kx][c][f]`.
+    private func transposedInputGradient(
+        _ outputGradient: UnsafePointer<Float>, count: Int, kernel: UnsafePointer<Float>, into inputGradient: UnsafeMutablePointer<Float>,
+        accumulate: Bool, scratch: UnsafeMutablePointer<Float>
+    ) {
+        let (c, f) = (inputShape.channels, filters)
+        let turned = scratch, zeroBias = turned + patch * f
+        let padded = zeroBias + c, one = padded + transposedHeight * transposedWidth * f
+        for ky in 0..<k {
+            for kx in 0..<k {
+                for ch in 0..<c {
+                    let src = kernel + ((ky * k + kx) * c + ch) * f
+                    let dst = turned + ((k - 1 - ky) * k + (k - 1 - kx)) * f * c + ch
+                    for j in 0..<f { dst[j * c] = src[j] }
+                }
+            }
+        }
+        zeroBias.update(repeating: 0, count: c)
+        let (h, w) = (inputShape.height, inputShape.width)
+        for img in 0..<count {
+            let dst = accumulate ? one : inputGradient + img * inputShape.size
+            tangle_conv_direct(
+                outputGradient + img * outputShape.size, Int64(outputShape.height), Int64(outputShape.width), Int64(f), turned, zeroBias,
+                Int64(c), Int64(k), 1, Int64(transposedPadTop), Int64(transposedPadLeft), Int64(h), Int64(w), 0, padded,
+                Int64(transposedHeight), Int64(transposedWidth), dst)
+            if accumulate {
+                let d = inputGradient + img * inputShape.size
+                for j in 0..<inputShape.size { d[j] += one[j] }
+            }
         }
     }
 }
