@@ -143,10 +143,11 @@ AVX512 static void conv_avx512(const float *padded, int64_t padded_w, int64_t ch
             int64_t ox = 0;
             for (; ox + 12 <= ow; ox += 12)
                 pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 12, m0, m1, b0, b1, relu, out, ow, f0);
-            for (; ox + 4 <= ow; ox += 4)
-                pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 4, m0, m1, b0, b1, relu, out, ow, f0);
-            for (; ox < ow; ox++)
-                pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, 1, m0, m1, b0, b1, relu, out, ow, f0);
+            /* The rest of the row in one tile: a lone pixel's two accumulator chains would wait on
+               each multiply-add's latency. */
+#define REST(NP) case NP: pixels_avx512(padded, padded_w, ch, weights, filters, kernel, stride, oy, ox, NP, m0, m1, b0, b1, relu, out, ow, f0); break;
+            switch (ow - ox) { REST(11) REST(10) REST(9) REST(8) REST(7) REST(6) REST(5) REST(4) REST(3) REST(2) REST(1) default: break; }
+#undef REST
         }
     }
 }
@@ -201,4 +202,108 @@ void tangle_conv_direct(
     int64_t padded_h, int64_t padded_w, float *out) {
     pad_image(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w);
     TANGLE_PICK(conv)(padded, padded_w, ch, weights, bias, filters, kernel, stride, oh, ow, relu, out);
+}
+
+/* Kernel gradient. Each (r, f) is one chain: the value already there, then one fused multiply-add
+   per output pixel in reading order; the bias gradient the same with additions. */
+__attribute__((always_inline)) static inline void grad_plain_body(const float *padded, int64_t padded_w, int64_t ch, const float *g,
+    int64_t filters, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *dw, float *db) {
+    for (int64_t ky = 0; ky < kernel; ky++)
+        for (int64_t kx = 0; kx < kernel; kx++)
+            for (int64_t c = 0; c < ch; c++) {
+                float *d = dw + ((ky * kernel + kx) * ch + c) * filters;
+                for (int64_t f0 = 0; f0 < filters; f0 += 64) {
+                    int64_t nf = filters - f0 < 64 ? filters - f0 : 64;
+                    float acc[64];
+                    for (int64_t f = 0; f < nf; f++) acc[f] = d[f0 + f];
+                    for (int64_t oy = 0; oy < oh; oy++)
+                        for (int64_t ox = 0; ox < ow; ox++) {
+                            float x = padded[((oy * stride + ky) * padded_w + ox * stride + kx) * ch + c];
+                            const float *gp = g + (oy * ow + ox) * filters + f0;
+                            for (int64_t f = 0; f < nf; f++) acc[f] = fmaf(x, gp[f], acc[f]);
+                        }
+                    for (int64_t f = 0; f < nf; f++) d[f0 + f] = acc[f];
+                }
+            }
+    for (int64_t p = 0; p < oh * ow; p++)
+        for (int64_t f = 0; f < filters; f++) db[f] = db[f] + g[p * filters + f];
+}
+
+static void grad_plain(const float *padded, int64_t padded_w, int64_t ch, const float *g, int64_t filters, int64_t kernel,
+    int64_t stride, int64_t oh, int64_t ow, float *dw, float *db) {
+    grad_plain_body(padded, padded_w, ch, g, filters, kernel, stride, oh, ow, dw, db);
+}
+
+#if TANGLE_HAVE_X86
+__attribute__((target("avx2,fma"))) static void grad_avx2(const float *padded, int64_t padded_w, int64_t ch, const float *g,
+    int64_t filters, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *dw, float *db) {
+    grad_plain_body(padded, padded_w, ch, g, filters, kernel, stride, oh, ow, dw, db);
+}
+
+/* R kernel rows x NQ*16 filters (masks m[q] for the last block): R*NQ accumulators. */
+AVX512 __attribute__((always_inline)) static inline void grad_rows_avx512(const float *padded, int64_t padded_w, int64_t ch,
+    const float *g, int64_t filters, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *dw, int64_t r0, int R, int NQ,
+    const __mmask16 *m, int64_t f0) {
+    __m512 acc[12][4];
+    int64_t off[12];
+    for (int i = 0; i < R; i++) {
+        int64_t r = r0 + i, ky = r / (kernel * ch), kx = (r / ch) % kernel, c = r % ch;
+        off[i] = (ky * padded_w + kx) * ch + c;
+        for (int q = 0; q < NQ; q++) acc[i][q] = _mm512_maskz_loadu_ps(m[q], dw + r * filters + f0 + 16 * q);
+    }
+    for (int64_t oy = 0; oy < oh; oy++)
+        for (int64_t ox = 0; ox < ow; ox++) {
+            const float *base = padded + (oy * stride * padded_w + ox * stride) * ch;
+            const float *gp = g + (oy * ow + ox) * filters + f0;
+            __m512 gv[4];
+            for (int q = 0; q < NQ; q++) gv[q] = _mm512_maskz_loadu_ps(m[q], gp + 16 * q);
+            for (int i = 0; i < R; i++) {
+                __m512 x = _mm512_set1_ps(base[off[i]]);
+                for (int q = 0; q < NQ; q++) acc[i][q] = _mm512_fmadd_ps(x, gv[q], acc[i][q]);
+            }
+        }
+    for (int i = 0; i < R; i++)
+        for (int q = 0; q < NQ; q++) _mm512_mask_storeu_ps(dw + (r0 + i) * filters + f0 + 16 * q, m[q], acc[i][q]);
+}
+
+AVX512 static void grad_avx512(const float *padded, int64_t padded_w, int64_t ch, const float *g, int64_t filters, int64_t kernel,
+    int64_t stride, int64_t oh, int64_t ow, float *dw, float *db) {
+    const int64_t rows = kernel * kernel * ch;
+    for (int64_t f0 = 0; f0 < filters; f0 += 64) {
+        int64_t left = filters - f0;
+        __mmask16 m[4];
+        int NQ = 0;
+        for (int q = 0; q < 4; q++) {
+            int64_t l = left - 16 * q;
+            m[q] = l <= 0 ? 0 : l >= 16 ? 0xFFFF : (__mmask16)((1u << l) - 1);
+            if (l > 0) NQ = q + 1;
+        }
+        int64_t r0 = 0;
+        /* 24 accumulators: 6 rows of 4 vectors, or 12 of 2 (a block of up to 32 filters). */
+#define ROWS(R, Q) case R: grad_rows_avx512(padded, padded_w, ch, g, filters, kernel, stride, oh, ow, dw, r0, R, Q, m, f0); break;
+        if (NQ > 2) {
+            for (; r0 + 6 <= rows; r0 += 6) grad_rows_avx512(padded, padded_w, ch, g, filters, kernel, stride, oh, ow, dw, r0, 6, 4, m, f0);
+            switch (rows - r0) { ROWS(5, 4) ROWS(4, 4) ROWS(3, 4) ROWS(2, 4) ROWS(1, 4) default: break; }
+        } else {
+            for (; r0 + 12 <= rows; r0 += 12) grad_rows_avx512(padded, padded_w, ch, g, filters, kernel, stride, oh, ow, dw, r0, 12, 2, m, f0);
+            switch (rows - r0) { ROWS(11, 2) ROWS(10, 2) ROWS(9, 2) ROWS(8, 2) ROWS(7, 2) ROWS(6, 2) ROWS(5, 2) ROWS(4, 2) ROWS(3, 2) ROWS(2, 2) ROWS(1, 2) default: break; }
+        }
+#undef ROWS
+    }
+    for (int64_t f0 = 0; f0 < filters; f0 += 16) {
+        int64_t l = filters - f0;
+        __mmask16 mk = l >= 16 ? 0xFFFF : (__mmask16)((1u << l) - 1);
+        __m512 acc = _mm512_maskz_loadu_ps(mk, db + f0);
+        for (int64_t p = 0; p < oh * ow; p++) acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(mk, g + p * filters + f0));
+        _mm512_mask_storeu_ps(db + f0, mk, acc);
+    }
+}
+#endif
+
+void tangle_conv_direct_kernel_gradient(
+    const float *image, int64_t h, int64_t w, int64_t ch, const float *output_gradient, int64_t filters, int64_t kernel,
+    int64_t stride, int64_t pad_top, int64_t pad_left, int64_t oh, int64_t ow, float *padded, int64_t padded_h, int64_t padded_w,
+    float *kernel_gradient, float *bias_gradient) {
+    pad_image(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w);
+    TANGLE_PICK(grad)(padded, padded_w, ch, output_gradient, filters, kernel, stride, oh, ow, kernel_gradient, bias_gradient);
 }

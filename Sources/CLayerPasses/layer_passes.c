@@ -18,37 +18,6 @@ ALWAYS void copy_floats(float *restrict d, const float *restrict s, int64_t n) {
     for (int64_t j = 0; j < n; j++) d[j] = s[j];
 }
 
-ALWAYS void pad_body(const float *restrict image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left,
-    float *restrict padded, int64_t padded_h, int64_t padded_w) {
-    /* Only the border is cleared: the image overwrites the rest. */
-    const int64_t rowlen = padded_w * ch;
-    memset(padded, 0, (size_t)(pad_top * rowlen) * sizeof(float));
-    for (int64_t y = 0; y < h; y++) {
-        float *r = padded + (y + pad_top) * rowlen;
-        memset(r, 0, (size_t)(pad_left * ch) * sizeof(float));
-        copy_floats(r + pad_left * ch, image + y * w * ch, w * ch);
-        memset(r + (pad_left + w) * ch, 0, (size_t)((padded_w - pad_left - w) * ch) * sizeof(float));
-    }
-    memset(padded + (pad_top + h) * rowlen, 0, (size_t)((padded_h - pad_top - h) * rowlen) * sizeof(float));
-}
-
-ALWAYS void im2col_body(const float *restrict image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left,
-    float *restrict padded, int64_t padded_h, int64_t padded_w, int64_t kernel, int64_t stride, int64_t oh, int64_t ow,
-    float *restrict col) {
-    pad_body(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w);
-    const int64_t span = kernel * ch;
-    float *restrict dst = col;
-    for (int64_t oy = 0; oy < oh; oy++)
-        for (int64_t ox = 0; ox < ow; ox++) {
-            const float *corner = padded + ((oy * stride) * padded_w + ox * stride) * ch;
-            for (int64_t ky = 0; ky < kernel; ky++) {
-                copy_floats(dst, corner + ky * padded_w * ch, span);
-                dst += span;
-            }
-            *dst++ = 1;
-        }
-}
-
 ALWAYS void add_floats(float *restrict d, const float *restrict s, int64_t n) {
     for (int64_t j = 0; j < n; j++) d[j] += s[j];
 }
@@ -139,10 +108,6 @@ ALWAYS void adam_update_body(float *restrict p, const float *restrict g, float *
 #define FAMILY(name, params, args) static void name##_plain params { name##_body args; }
 #endif
 
-FAMILY(im2col,
-    (const float *image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded, int64_t padded_h,
-        int64_t padded_w, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *col),
-    (image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w, kernel, stride, oh, ow, col))
 FAMILY(col2im,
     (const float *col, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded, int64_t padded_h,
         int64_t padded_w, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *image_gradient, int accumulate),
@@ -156,11 +121,6 @@ FAMILY(adam_update,
     (float *p, const float *g, float *m, float *v, int64_t n, float lr, float b1, float b2, float eps, float c1, float c2),
     (p, g, m, v, n, lr, b1, b2, eps, c1, c2))
 FAMILY(relu_mask, (float *g, const float *output, int64_t n), (g, output, n))
-
-void tangle_im2col(const float *image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded,
-    int64_t padded_h, int64_t padded_w, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *col) {
-    TANGLE_PICK(im2col)(image, h, w, ch, pad_top, pad_left, padded, padded_h, padded_w, kernel, stride, oh, ow, col);
-}
 
 void tangle_col2im(const float *col, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded,
     int64_t padded_h, int64_t padded_w, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *image_gradient,

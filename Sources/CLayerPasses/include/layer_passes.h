@@ -2,23 +2,16 @@
 #define TANGLE_LAYER_PASSES_H
 #include <stdint.h>
 
-/* The memory-bound passes of training: the copies and selections around the convolutions' matrix
-   products, max-pooling's backward pass, ReLU, and the optimiser's update. Each has a plain C kernel and an
+/* The memory-bound passes of training: col2im (a strided convolution's input gradient),
+   max-pooling's backward pass, ReLU, and the optimiser's update. Each has a plain C kernel and an
    AVX-512 one (chosen by `tangle_kernel_level()`, CKernelLevel); they only copy, select and add
    element by element in one fixed order, so every kernel gives the same floats, bit for bit. */
 
-/// The im2col matrix of one NHWC image (`h x w x ch`): one row per output pixel, in reading order,
-/// each the `kernel x kernel x ch` patch in `(ky, kx, c)` order followed by a 1 (the bias column),
-/// so a row is `kernel*kernel*ch + 1` floats. The image is first copied into `padded`
-/// (`padded_h x padded_w x ch` floats, zero outside the image, which starts at row `pad_top` and
-/// column `pad_left`). `col` receives `oh * ow` rows.
-void tangle_im2col(const float *image, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded,
-    int64_t padded_h, int64_t padded_w, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *col);
-
-/// The transpose of `tangle_im2col` without the bias column: adds every row of `col`
-/// (`oh * ow` rows of `kernel*kernel*ch` floats) back onto its patch of a zeroed `padded` buffer,
-/// in row order, then writes the image part of `padded` into `image_gradient` (`h x w x ch`),
-/// adding to what is there when `accumulate` is non-zero.
+/// col2im, the transpose of im2col: adds every row of `col` (`oh * ow` rows, one per output pixel
+/// in reading order, of `kernel*kernel*ch` floats in `(ky, kx, c)` order) back onto its patch of a
+/// zeroed `padded` buffer (`padded_h x padded_w x ch`, the image at row `pad_top`, column
+/// `pad_left`), in row order, then writes the image part of `padded` into `image_gradient`
+/// (`h x w x ch`), adding to what is there when `accumulate` is non-zero.
 void tangle_col2im(const float *col, int64_t h, int64_t w, int64_t ch, int64_t pad_top, int64_t pad_left, float *padded,
     int64_t padded_h, int64_t padded_w, int64_t kernel, int64_t stride, int64_t oh, int64_t ow, float *image_gradient,
     int accumulate);

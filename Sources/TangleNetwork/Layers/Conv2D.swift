@@ -14,10 +14,13 @@ import TangleTensor
 /// - Input gradient, at stride 1: the same direct kernel over the zero-bordered output gradient
 ///   with the kernel turned half a turn and its channel axes swapped (a transposed convolution);
 ///   at other strides, the product `dOut · kernelᵀ` scattered back by col2im.
-/// - Kernel and bias gradients: `[dKernel; dBias] += colᵀ · dOut` by SGEMM, where every im2col row
-///   ends in a 1 so the bias gradient comes out beside the kernel's. Images go in small chunks so
-///   the im2col matrix stays in cache, recomputed rather than kept from the forward pass (memory
-///   traffic, not arithmetic, is what limits this layer on a CPU).
+/// - Kernel and bias gradients: directly too (`tangle_conv_direct_kernel_gradient`: tiles of 6
+///   kernel rows by 64 filters or 12 by 32, each gradient one chain of fused multiply-adds over the
+///   output pixels in reading order, added onto what the batch's earlier images left).
+///
+/// The direct kernels read a zero-bordered copy of one image at a time, so nothing batch-sized is
+/// written besides the output; the plain C kernels are the reference, and the AVX-512 ones give
+/// their floats bit for bit.
 public struct Conv2DLayer: Layer {
     public let spec: LayerSpec
     public let inputShape: Shape3
@@ -25,11 +28,12 @@ public struct Conv2DLayer: Layer {
     public let parameterOffset: Int
     let k: Int, stride: Int, padTop: Int, padLeft: Int, filters: Int
     let activation: LayerSpec.Activation
-    /// Images per im2col chunk.
+    /// Images per chunk of the input gradient at strides other than 1 (an im2col-shaped product
+    /// scattered back by col2im).
     public let chunk: Int
 
-    /// The target size of one im2col chunk, in floats (640 KiB, so it stays in a core's L2 cache;
-    /// measured with `tangle bench layers`: larger chunks ran conv2 up to 1.5x slower).
+    /// The target size of one im2col-shaped chunk, in floats (640 KiB, so it stays in a core's L2
+    /// cache).
     public static let chunkFloats: Int = {
         if let s = ProcessInfo.processInfo.environment["TANGLE_CHUNK"], let v = Int(s) { return v }
         return 160 * 1024
@@ -72,8 +76,6 @@ public struct Conv2DLayer: Layer {
     }
 
     var patch: Int { k * k * inputShape.channels }
-    /// im2col row length: the patch plus the constant 1 for the bias.
-    private var row: Int { patch + 1 }
     var pixels: Int { outputShape.height * outputShape.width }
 
     public var parameterSpecs: [ParameterSpec] {
@@ -84,9 +86,10 @@ public struct Conv2DLayer: Layer {
         ]
     }
 
-    /// im2col matrix plus its gradient (or, at stride 1, the transposed kernel and the padded
-    /// output gradient of one image), for one chunk, and a padded image.
-    public var scratchCount: Int { chunk * pixels * row + max(chunk * pixels * patch, transposedScratch) + paddedSize }
+    /// A padded image; and the im2col-shaped input gradient of one chunk with its padded image
+    /// (or, at stride 1, the turned kernel, the padded output gradient and one image's input
+    /// gradient).
+    public var scratchCount: Int { max(paddedSize, chunk * pixels * patch + paddedSize, transposedScratch) }
 
     /// The transposed convolution that gives the input gradient at stride 1: the output gradient
     /// bordered by `k - 1 - pad` zeros, so a "valid" pass over it with the turned kernel has the
@@ -109,21 +112,6 @@ public struct Conv2DLayer: Layer {
     var paddedHeight: Int { max(inputShape.height + 2 * padTop, (outputShape.height - 1) * stride + k) }
     var paddedWidth: Int { max(inputShape.width + 2 * padLeft, (outputShape.width - 1) * stride + k) }
     var paddedSize: Int { paddedHeight * paddedWidth * inputShape.channels }
-
-    /// Writes the im2col matrix `[n * OH * OW, k * k * C + 1]` of `n` images (last column 1).
-    ///
-    /// Each image is first copied into a zero-bordered buffer so that every kernel row is one
-    /// contiguous run of `k * C` values, with no bounds checks in the inner loop (`tangle_im2col`,
-    /// CLayerPasses: plain C or AVX-512, the same floats).
-    private func im2col(_ input: UnsafePointer<Float>, _ n: Int, _ col: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
-        let (h, w, c) = (inputShape.height, inputShape.width, inputShape.channels)
-        for img in 0..<n {
-            tangle_im2col(
-                input + img * inputShape.size, Int64(h), Int64(w), Int64(c), Int64(padTop), Int64(padLeft), padded,
-                Int64(paddedHeight), Int64(paddedWidth), Int64(k), Int64(stride), Int64(outputShape.height),
-                Int64(outputShape.width), col + img * pixels * row)
-        }
-    }
 
     /// Adds the im2col-shaped gradient `[n * OH * OW, k * k * C]` back onto the input gradient
     /// (the transpose of `im2col`), through a zero-bordered buffer; overwrites the input gradient
@@ -163,31 +151,30 @@ public struct Conv2DLayer: Layer {
     ) {
         let kernel = parameters + parameterOffset
         let dKernel = parameterGradients + parameterOffset
-        let dCol = scratch + chunk * pixels * row
-        let padded = dCol + max(chunk * pixels * patch, transposedScratch)
-        let direct = stride == 1
+        if activation == .relu { reluMask(outputGradient, output: output, count: count * outputShape.size) }
+        // dKernel += Σ_p x_p ⊗ dOut_p and dBias += Σ_p dOut_p, image by image.
+        let (i, o) = (inputShape, outputShape)
+        for img in 0..<count {
+            tangle_conv_direct_kernel_gradient(
+                input + img * i.size, Int64(i.height), Int64(i.width), Int64(i.channels), outputGradient + img * o.size, Int64(filters),
+                Int64(k), Int64(stride), Int64(padTop), Int64(padLeft), Int64(o.height), Int64(o.width), scratch, Int64(paddedHeight),
+                Int64(paddedWidth), dKernel, dKernel + patch * filters)
+        }
+        guard let inputGradient else { return }
+        if stride == 1 {
+            transposedInputGradient(outputGradient, count: count, kernel: kernel, into: inputGradient, accumulate: accumulate, scratch: scratch)
+            return
+        }
+        // Other strides: dCol = dOut · kernel^T, chunk by chunk, scattered back by col2im.
+        let dCol = scratch, padded = scratch + chunk * pixels * patch
         var start = 0
         while start < count {
             let n = min(chunk, count - start)
-            let rows = n * pixels
-            let g = outputGradient + start * outputShape.size
-            if activation == .relu { reluMask(g, output: output + start * outputShape.size, count: rows * filters) }
-            im2col(input + start * inputShape.size, n, scratch, padded: padded)
-            // [dKernel; dBias] += col^T · dOut
             BLAS.gemm(
-                transA: true, m: row, n: filters, k: rows, a: scratch, lda: row, b: g, ldb: filters,
-                beta: 1, c: dKernel, ldc: filters)
-            if let inputGradient, !direct {
-                // dCol = dOut · kernel^T, then scatter-add into the input gradient.
-                BLAS.gemm(
-                    transB: true, m: rows, n: patch, k: filters, a: g, lda: filters, b: kernel, ldb: filters,
-                    c: dCol, ldc: patch)
-                col2im(dCol, n, inputGradient + start * inputShape.size, accumulate: accumulate, padded: padded)
-            }
+                transB: true, m: n * pixels, n: patch, k: filters, a: outputGradient + start * o.size, lda: filters, b: kernel, ldb: filters,
+                c: dCol, ldc: patch)
+            col2im(dCol, n, inputGradient + start * i.size, accumulate: accumulate, padded: padded)
             start += n
-        }
-        if let inputGradient, direct {
-            transposedInputGradient(outputGradient, count: count, kernel: kernel, into: inputGradient, accumulate: accumulate, scratch: dCol)
         }
     }
 
