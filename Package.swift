@@ -46,9 +46,9 @@ let package = Package(
         .target(name: "CKernelLevel", cSettings: [.unsafeFlags(["-O3"])]),
         // 8-bit convolutions for judging: unsigned 8-bit activations times signed 8-bit weights (AVX-512 VNNI, AVX2 or plain C).
         .target(name: "CInt8GEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
-        // Direct float32 convolution for small patches (a first layer over one grey channel), for judging (AVX-512 or plain C).
+        // Direct float32 convolutions (forward, input and kernel gradients) and 2x2 max-pooling, for training and judging (AVX-512, AVX2 or plain C).
         .target(name: "CDirectConv", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
-        // Training's memory-bound layer passes: im2col and its transpose, 2x2 max-pool backward, ReLU (AVX-512 or plain C, same floats).
+        // Training's memory-bound passes: col2im, 2x2 max-pool backward, ReLU, Adam (AVX-512, AVX2 or plain C, the same floats).
         .target(name: "CLayerPasses", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Float32 products whose every output is one fixed chain of operations whatever the batch (batch-invariant judging).
         .target(name: "CRowGEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),

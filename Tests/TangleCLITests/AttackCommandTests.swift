@@ -26,7 +26,8 @@ struct AttackCommandTests {
         // Judged by the shipped entangled model, on its own calibration split as the clean side.
         let report = try TangleBinary.run(
             ["evaluate", "--model", CLIFixtures.shippedModel, "--test", "calibration", "--attack-set", "baseline-l2=\(work)/l2",
-             "--attack-set", "baseline-linf=\(work)/linf", "--attacks", "pgd-linf:0.1", "--attack-count", "4", "--json"]
+             "--attack-set", "baseline-linf=\(work)/linf", "--attacks", "pgd-linf:0.1", "--attack-count", "4", "--json",
+             "--reliability-svg", work + "/reliability.svg"]
                 + CLIFixtures.cacheArguments, timeout: 600)
         #expect(report.status == 0, "\(report.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any])
@@ -42,7 +43,8 @@ struct AttackCommandTests {
         // A folder that is not an attack set is refused, naming the file.
         try CLIFixtures.write(try CLIFixtures.png(seed: 3), to: work + "/l2/holiday.png")
         let refused = try TangleBinary.run(
-            ["evaluate", "--model", CLIFixtures.shippedModel, "--test", "calibration", "--attack-set", "x=\(work)/l2"] + CLIFixtures.cacheArguments,
+            ["evaluate", "--model", CLIFixtures.shippedModel, "--test", "calibration", "--attack-set", "x=\(work)/l2", "--reliability-svg", work + "/r.svg"]
+                + CLIFixtures.cacheArguments,
             timeout: 300)
         #expect(refused.status != 0 && refused.stderr.contains("holiday.png"), "\(refused.stderr)")
     }

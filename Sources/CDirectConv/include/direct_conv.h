@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-/// A float32 convolution computed directly (no im2col, no GEMM), for small patches such as a first
-/// layer over one grey channel: `out[oy][ox][f] = act(bias[f] + Σ_(ky,kx,c) in[oy*s+ky−pt][ox*s+kx−pl][c]
+/// A float32 convolution computed directly (no im2col, no GEMM; register tiles of up to 12 output
+/// pixels by 32 filters, or 6 by 64): `out[oy][ox][f] = act(bias[f] + Σ_(ky,kx,c) in[oy*s+ky−pt][ox*s+kx−pl][c]
 /// · w[(ky*k+kx)*ch+c][f])`, summed in `(ky, kx, c)` order with one fused multiply-add per term
 /// (zero padding outside the image); `act` is ReLU when `relu` is non-zero. `padded` holds
 /// `padded_h * padded_w * ch` floats. Every kernel gives the same floats.
