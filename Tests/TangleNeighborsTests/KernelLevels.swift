@@ -13,16 +13,24 @@ enum KernelLevels {
 
     /// The processor's widest level (2 AVX-512, 1 AVX2, 0 plain C), read under the hold so that no
     /// other test's forced level is taken for it.
-    static let available: Int32 = holding { tangle_kernel_level() }
+    static let available: Int32 = locked { tangle_kernel_level() }
     static let hasAVX512 = available >= 2, hasAVX2 = available >= 1
     /// Whether the 8-bit search runs on AMX-INT8 tiles here.
-    static let hasAMX = holding { tangle_amx_available() } != 0
+    static let hasAMX = locked { tangle_amx_available() } != 0
     static let needsAMX: Comment = "needs AMX-INT8 (Sapphire Rapids or later, with Linux's permission), which this machine lacks"
     static let needsAVX512: Comment = "needs AVX-512 (F, BW, VNNI) with FMA, which this processor lacks: its AVX-512 kernels would be compared with themselves"
     static let needsAVX2: Comment = "needs AVX2 with FMA, which this processor lacks: its AVX2 kernels would be compared with themselves"
 
     /// Runs `body` holding the process-wide kernel level; inside, ``at(_:_:)`` forces levels.
     static func holding<R>(_ body: () throws -> R) rethrows -> R {
+        // First touched here, outside the hold: their initialisers take it, and the lock is not
+        // reentrant (a first touch inside would wait for itself forever).
+        _ = (available, hasAMX)
+        return try locked(body)
+    }
+
+    /// `body` under the process-wide kernel-level lock, at the machine's widest level.
+    private static func locked<R>(_ body: () throws -> R) rethrows -> R {
         tangle_kernels_hold(0)
         defer { tangle_kernels_release() }
         return try body()
