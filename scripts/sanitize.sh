@@ -7,7 +7,7 @@
 #   scripts/sanitize.sh undefined
 #
 # What runs (one `swift test --filter` per sanitizer):
-#   TangleNetworkTests    CRowGEMM, CInt8GEMM, CDirectConv, CKernelLevel (every kernel level)
+#   TangleNetworkTests    CRowGEMM, CInt8GEMM, CDirectConv, CLayerPasses, CKernelLevel (every kernel level)
 #   TangleNeighborsTests  CInt8Dot, CInt8GEMM, CNarrowNearest, CRowGEMM, CKernelLevel
 #   TangleImageTests      CJPEGDecode (libjpeg), libpng, the decoder fuzz corpus
 #   TangleDataTests       zlib (gzip IDX files)
@@ -28,7 +28,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 FILTER='TangleNetworkTests|TangleNeighborsTests|TangleImageTests|TangleDataTests|TangleWatchTests'
-C_TARGETS=(CRowGEMM CInt8Dot CInt8GEMM CDirectConv CNarrowNearest CKernelLevel CJPEGDecode)
+C_TARGETS=(CRowGEMM CInt8Dot CInt8GEMM CDirectConv CLayerPasses CNarrowNearest CKernelLevel CJPEGDecode)
 
 # One report stops the process with a non-zero status; LeakSanitizer (part of AddressSanitizer on
 # Linux) reports leaks at exit, less the ones in scripts/lsan.supp (not Tangle's).
