@@ -169,6 +169,9 @@ struct WatchCommand: AsyncParsableCommand {
         let service = WatchService(watcher: watcher, stop: stop)
         let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+        // Stop the HTTP server and wait for it to end, so nothing is left running (or allocated) at exit.
+        serverTask?.cancel()
+        _ = await serverTask?.result
     }
 
     /// Runs blocking work (loading the model, building the index) on its own thread, off the Swift
