@@ -86,10 +86,10 @@ public struct Conv2DLayer: Layer {
         ]
     }
 
-    /// A padded image; and the im2col-shaped input gradient of one chunk with its padded image
-    /// (or, at stride 1, the turned kernel, the padded output gradient and one image's input
-    /// gradient).
-    public var scratchCount: Int { max(paddedSize, chunk * pixels * patch + paddedSize, transposedScratch) }
+    /// A padded image (forward, kernel gradient); for the input gradient, at stride 1 the turned
+    /// kernel, the padded output gradient and one image's input gradient, else the im2col-shaped
+    /// gradient of one chunk and its padded image.
+    public var scratchCount: Int { stride == 1 ? max(paddedSize, transposedScratch) : chunk * pixels * patch + paddedSize }
 
     /// The transposed convolution that gives the input gradient at stride 1: the output gradient
     /// bordered by `k - 1 - pad` zeros, so a "valid" pass over it with the turned kernel has the
@@ -100,7 +100,7 @@ public struct Conv2DLayer: Layer {
     private var transposedWidth: Int { max(inputShape.width + k - 1, transposedPadLeft + outputShape.width) }
     /// Turned kernel, zero bias, padded output gradient, one image's input gradient.
     private var transposedScratch: Int {
-        stride == 1 ? patch * filters + inputShape.channels + transposedHeight * transposedWidth * filters + inputShape.size : 0
+        patch * filters + inputShape.channels + transposedHeight * transposedWidth * filters + inputShape.size
     }
 
     public var flopsPerImage: (forward: Double, backward: Double) {
@@ -205,10 +205,7 @@ public struct Conv2DLayer: Layer {
                 outputGradient + img * outputShape.size, Int64(outputShape.height), Int64(outputShape.width), Int64(f), turned, zeroBias,
                 Int64(c), Int64(k), 1, Int64(transposedPadTop), Int64(transposedPadLeft), Int64(h), Int64(w), 0, padded,
                 Int64(transposedHeight), Int64(transposedWidth), dst)
-            if accumulate {
-                let d = inputGradient + img * inputShape.size
-                for j in 0..<inputShape.size { d[j] += one[j] }
-            }
+            if accumulate { BLAS.axpy(n: inputShape.size, alpha: 1, x: one, y: inputGradient + img * inputShape.size) }
         }
     }
 }
