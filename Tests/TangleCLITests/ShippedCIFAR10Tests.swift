@@ -2,8 +2,9 @@ import Foundation
 import Testing
 
 /// CIFAR-10 as an image folder, for the tests of the shipped `models/cifar10`: where a user keeps
-/// it (`$TANGLE_DATA/cifar10`, `~/.local/share/tangle/datasets/cifar10`), else extracted once from
-/// the shared archives beside the repository into a temporary folder. `nil` on a lone clone.
+/// it, and where the product itself looks (`$TANGLE_DATA/cifar10`,
+/// `$XDG_DATA_HOME/tangle/datasets/cifar10`); nothing outside the repository and the user's own
+/// data folders is read. `nil` on a lone clone.
 enum CIFAR10Data {
     /// A folder holding `train/<class>/*.jpg` and `test/<class>/*.jpg`, or nil.
     static let root: String? = {
@@ -14,35 +15,7 @@ enum CIFAR10Data {
         let xdg = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory() + "/.local/share"
         candidates.append(xdg + "/tangle/datasets/cifar10")
         for c in candidates where fm.fileExists(atPath: c + "/train/airplane") && fm.fileExists(atPath: c + "/test/airplane") { return c }
-        // The shared archives: `shared/data/cifar10` beside the clone (or beside a folder above it).
-        var folder = URL(fileURLWithPath: TangleBinary.packageRoot)
-        var found: String?
-        while found == nil && folder.path != "/" {
-            folder.deleteLastPathComponent()
-            let candidate = folder.path + "/shared/data/cifar10"
-            if fm.fileExists(atPath: candidate + "/train.tar.gz") && fm.fileExists(atPath: candidate + "/test.tar.gz") { found = candidate }
-        }
-        guard let shared = found else { return nil }
-        // Extracted once per machine: into a folder of this run's own, checked, then renamed into place
-        // (a concurrent run renames first or finds it complete).
-        let target = NSTemporaryDirectory() + "tangle-test-data/cifar10"
-        if fm.fileExists(atPath: target + "/complete") { return target }
-        let scratch = NSTemporaryDirectory() + "tangle-test-data/.cifar10-\(UUID().uuidString.prefix(8))"
-        defer { try? fm.removeItem(atPath: scratch) }
-        try? fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        for archive in ["train.tar.gz", "test.tar.gz"] {
-            let tar = Process()
-            tar.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
-            tar.arguments = ["-xzf", shared + "/" + archive, "-C", scratch]
-            guard (try? tar.run()) != nil else { return nil }
-            tar.waitUntilExit()
-            guard tar.terminationStatus == 0 else { return nil }
-        }
-        func count(_ sub: String) -> Int { (fm.enumerator(atPath: scratch + "/" + sub)?.allObjects.compactMap { $0 as? String }.filter { $0.hasSuffix(".jpg") }.count) ?? 0 }
-        guard count("train") == 50_000, count("test") == 10_000 else { return nil }
-        _ = fm.createFile(atPath: scratch + "/complete", contents: Data())
-        if rename(scratch, target) != 0 && !fm.fileExists(atPath: target + "/complete") { return nil }
-        return target
+        return nil
     }()
 }
 
@@ -124,7 +97,7 @@ enum CIFAR10Data {
         #expect(!r.stderr.lowercased().contains("fashion"), "\(r.stderr)")
     }
 
-    @Test(.enabled(if: TangleBinary.available && CIFAR10Data.root != nil, "needs CIFAR-10 (../shared/data/cifar10 or $TANGLE_DATA/cifar10)"))
+    @Test(.enabled(if: TangleBinary.available && CIFAR10Data.root != nil, "needs CIFAR-10 as an image folder at $TANGLE_DATA/cifar10 or ~/.local/share/tangle/datasets/cifar10 (see the README)"))
     func everyCommandWorksWithoutFashionMNIST() throws {
         let root = try #require(CIFAR10Data.root)
         let env = environment(root: root)
