@@ -33,7 +33,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The tensor core: storage, BLAS, parallel loops, seeded randomness.
-        .target(name: "TangleTensor", dependencies: ["CBLAS", "TangleBLASCore"], swiftSettings: optimisedInDebug),
+        .target(name: "TangleTensor", dependencies: ["CBLAS", "TangleBLASCore", "CTileGEMM"], swiftSettings: optimisedInDebug),
         // Which OpenBLAS core type to run: the decision on recorded processor facts, and the kernel report.
         .target(name: "TangleBLASCore"),
         // SHA-256 for weights and data provenance.
@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "CInt8GEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Direct float32 convolutions (forward, input and kernel gradients) and 2x2 max-pooling, for training and judging (AVX-512, AVX2 or plain C).
         .target(name: "CDirectConv", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
+        // Training's float32 matrix products (dense layers, SNNL), register-tiled for AVX-512, one fixed chain per output (AVX-512, AVX2 or plain C).
+        .target(name: "CTileGEMM", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Training's memory-bound passes: col2im, 2x2 max-pool backward, ReLU, Adam (AVX-512, AVX2 or plain C, the same floats).
         .target(name: "CLayerPasses", dependencies: ["CKernelLevel"], cSettings: [.unsafeFlags(["-O3"])]),
         // Float32 products whose every output is one fixed chain of operations whatever the batch (batch-invariant judging).
@@ -166,7 +168,7 @@ let package = Package(
 
         // For tests that run the built `tangle` binary: where to find it.
         .target(name: "TangleTesting", dependencies: ["TangleImage"]),
-        .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor"]),
+        .testTarget(name: "TangleTensorTests", dependencies: ["TangleTensor", "CKernelLevel", "CTileGEMM"]),
         .testTarget(name: "TangleBLASCoreTests", dependencies: ["TangleBLASCore"]),
         // The built `tangle` binary run as a subprocess: argument validation, messages and exit codes, the BLAS re-execution.
         .testTarget(
@@ -174,7 +176,7 @@ let package = Package(
         .testTarget(name: "TangleDigestTests", dependencies: ["TangleDigest"]),
         .testTarget(name: "TangleFilesTests", dependencies: ["TangleFiles"]),
         .testTarget(name: "TangleNetworkTests", dependencies: ["TangleNetwork", "TangleTensor", "CInt8GEMM", "CDirectConv", "CKernelLevel", "CRowGEMM", "CLayerPasses"]),
-        .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor"]),
+        .testTarget(name: "TangleEntanglementTests", dependencies: ["TangleEntanglement", "TangleNetwork", "TangleTensor", "CKernelLevel"]),
         .testTarget(name: "TangleMetricsTests", dependencies: ["TangleMetrics"]),
         .testTarget(name: "TangleNeighborsTests", dependencies: ["TangleNeighbors", "TangleTensor", "CInt8Dot", "CInt8GEMM", "CNarrowNearest", "CKernelLevel"]),
         .testTarget(name: "TangleAttacksTests", dependencies: ["TangleAttacks", "TangleNetwork", "TangleTensor"]),

@@ -1,3 +1,4 @@
+import CKernelLevel
 import Foundation
 import Testing
 import TangleEntanglement
@@ -121,6 +122,69 @@ import TangleTensor
             }
             let numericT = (loss(x, labels, d, 0.7 + 1e-4, distance) - loss(x, labels, d, 0.7 - 1e-4, distance)) / 2e-4
             #expect(abs(numericT - v.dTemperature) < 1e-2 * max(1, abs(numericT)))
+        }
+    }
+
+    /// The SNNL in float64, straight from its definition (eq. 1), for the large-batch check.
+    static func referenceLoss(_ x: [Double], _ labels: [Int32], _ d: Int, _ t: Double) -> Double {
+        let b = labels.count
+        var total = 0.0, members = 0
+        for i in 0..<b {
+            guard labels.indices.contains(where: { $0 != i && labels[$0] == labels[i] }) else { continue }
+            members += 1
+            var same = 0.0, all = 0.0
+            for j in 0..<b where j != i {
+                var dist = 0.0
+                for k in 0..<d { dist += (x[i * d + k] - x[j * d + k]) * (x[i * d + k] - x[j * d + k]) }
+                let e = exp(-dist / t)
+                all += e
+                if labels[j] == labels[i] { same += e }
+            }
+            total -= log(same / all)
+        }
+        return total / Double(max(members, 1))
+    }
+
+    /// A batch past the Gram matrix's 64-column blocks and the 256-term blocks of its sums (with
+    /// remainders of both): the loss and its gradient agree with the float64 definition, and every
+    /// kernel level gives the same floats.
+    @Test func aLargeBatchMatchesFloat64AndEveryKernelLevel() {
+        var rng = SeededGenerator(seed: 21)
+        let (b, d) = (150, 300)
+        let labels = (0..<b).map { Int32($0 % 7) }
+        let x = (0..<(b * d)).map { _ in rng.nextFloat(in: -0.3, 0.3) }
+        let t = 20.0
+        func run() -> (Double, [Float]) {
+            let snnl = SoftNearestNeighborLoss(distance: .euclidean, capacity: b, maxDimension: d)
+            var grad = [Float](repeating: 0.5, count: b * d)
+            let v = x.withUnsafeBufferPointer { xp in
+                labels.withUnsafeBufferPointer { lp in
+                    grad.withUnsafeMutableBufferPointer {
+                        snnl.evaluate(xp.baseAddress!, count: b, dimension: d, labels: lp.baseAddress!, temperature: t, gradient: $0.baseAddress!)
+                    }
+                }
+            }
+            return (v.loss, grad)
+        }
+        let (value, grad) = run()
+        let xd = x.map(Double.init)
+        let expected = Self.referenceLoss(xd, labels, d, t)
+        #expect(abs(value - expected) < 1e-5 * max(1, abs(expected)), "loss \(value) vs float64 \(expected)")
+        // Central differences of the float64 definition at a spread of coordinates (the gradient
+        // was added onto 0.5).
+        for i in stride(from: 0, to: b * d, by: 4_513) {
+            var up = xd, down = xd
+            up[i] += 1e-4
+            down[i] -= 1e-4
+            let numeric = (Self.referenceLoss(up, labels, d, t) - Self.referenceLoss(down, labels, d, t)) / 2e-4
+            #expect(abs(numeric - (Double(grad[i]) - 0.5)) < 1e-4 + 1e-3 * abs(numeric), "x[\(i)]: \(grad[i] - 0.5) vs \(numeric)")
+        }
+        KernelLevels.holding {
+            let plain = KernelLevels.at(KernelLevels.plainC) { run() }
+            for level in [KernelLevels.avx2, KernelLevels.widest] {
+                let other = KernelLevels.at(level) { run() }
+                #expect(plain.0.bitPattern == other.0.bitPattern && plain.1.map(\.bitPattern) == other.1.map(\.bitPattern), "level \(level)")
+            }
         }
     }
 

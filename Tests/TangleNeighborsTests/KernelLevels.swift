@@ -5,7 +5,7 @@ import Testing
 /// run concurrently in one process, so a test that forces levels does all its work inside
 /// ``holding(_:)`` (`tangle_kernels_hold`): both sides of "SIMD against plain C" are computed while
 /// no other test can force a level, and the comparison cannot silently become "SIMD against SIMD".
-/// One file: Tests/TangleNetworkTests/KernelLevels.swift is a link to it.
+/// One file: the KernelLevels.swift of TangleNetworkTests, TangleTensorTests and TangleEntanglementTests are links to it.
 enum KernelLevels {
     /// `tangle_kernels_force` arguments: the machine's widest kernels, at most AVX2, plain C, and
     /// AVX-512 without the AMX tiles.

@@ -8,7 +8,8 @@ public struct DenseLayer: Layer {
     public let inputShape: Shape3
     public let outputShape: Shape3
     public let parameterOffset: Int
-    public var scratchCount: Int { 0 }
+    /// The kernel's transpose, for the input gradient.
+    public var scratchCount: Int { inputShape.size * outputShape.size }
     private let activation: LayerSpec.Activation
 
     /// Creates the layer; `parameterOffset` is where its kernel starts in the flat buffer.
@@ -45,7 +46,7 @@ public struct DenseLayer: Layer {
         guard count > 0 else { return }
         let kernel = parameters + parameterOffset
         let bias = kernel + inSize * outSize
-        BLAS.gemm(m: count, n: outSize, k: inSize, a: input, lda: inSize, b: kernel, ldb: outSize, c: output, ldc: outSize)
+        TileGEMM.gemm(m: count, n: outSize, k: inSize, a: input, lda: inSize, b: kernel, ldb: outSize, c: output, ldc: outSize)
         addBiasAndActivate(output, rows: count, width: outSize, bias: bias, activation: activation)
     }
 
@@ -63,14 +64,16 @@ public struct DenseLayer: Layer {
             gradient: outputGradient, output: output, rows: count, width: outSize, biasGradient: dBias,
             activation: activation)
         // dKernel += input^T · dOut
-        BLAS.gemm(
+        TileGEMM.gemm(
             transA: true, m: inSize, n: outSize, k: count, a: input, lda: inSize, b: outputGradient, ldb: outSize,
-            beta: 1, c: dKernel, ldc: outSize)
-        // dInput (+)= dOut · kernel^T
+            accumulate: true, c: dKernel, ldc: outSize)
+        // dInput (+)= dOut · kernel^T, on a transposed copy of the kernel: TileGEMM's broadcast
+        // tiles read the right-hand side by rows.
         if let inputGradient {
-            BLAS.gemm(
-                transB: true, m: count, n: inSize, k: outSize, a: outputGradient, lda: outSize, b: kernel,
-                ldb: outSize, beta: accumulate ? 1 : 0, c: inputGradient, ldc: inSize)
+            TileGEMM.transpose(rows: 0..<inSize, columns: outSize, kernel, lda: outSize, into: scratch, ldt: inSize)
+            TileGEMM.gemm(
+                m: count, n: inSize, k: outSize, a: outputGradient, lda: outSize, b: scratch, ldb: inSize,
+                accumulate: accumulate, c: inputGradient, ldc: inSize)
         }
     }
 }

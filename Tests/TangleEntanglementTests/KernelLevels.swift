@@ -1,0 +1,1 @@
+../TangleNeighborsTests/KernelLevels.swift
