@@ -37,15 +37,15 @@ public enum TrainingDataSource {
         public var profile: DataProfile
     }
 
-    /// Loads a folder for training, holding out a calibration split: the last `calibrationCount`
-    /// images for Fashion-MNIST (the reference's split), or a seeded stratified
-    /// `calibrationFraction` of every class for an image folder.
+    /// Loads a folder for training, holding out a calibration split: a seeded stratified
+    /// `calibrationFraction` of every class (an image folder's default 0.1), or, for Fashion-MNIST
+    /// without a fraction, the last `calibrationCount` images (the reference's split).
     ///
     /// The input size and channels come from the data unless `input` is given (Fashion-MNIST:
     /// 28x28x1; an image folder: see ``DataSurvey/inputShape(_:)``), and so does the polarity policy
     /// (from the images' borders) unless `polarity` is given (reopening a model's data: its card's).
     public static func loadForTraining(
-        directory: String, calibrationCount: Int, calibrationFraction: Double, seed: UInt64, input: Shape3? = nil, polarity: String? = nil,
+        directory: String, calibrationCount: Int, calibrationFraction: Double?, seed: UInt64, input: Shape3? = nil, polarity: String? = nil,
         withTest: Bool
     ) throws -> Loaded {
         if kind(of: directory) == "fashion-mnist" {
@@ -62,12 +62,19 @@ public enum TrainingDataSource {
                 train = try reshaped(train, with: intake)
                 test = try test.map { try reshaped($0, with: intake) }
             }
-            let set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
+            let set: TrainingSet, split: CalibrationSplit
+            if let calibrationFraction {
+                let calibration = stratified(labels: train.labels, fraction: calibrationFraction, seed: seed)
+                let held = Set(calibration)
+                set = TrainingSet(images: train, trainIndices: (0..<train.count).filter { !held.contains($0) }, calibrationIndices: calibration)
+                split = CalibrationSplit(rule: "stratified", count: calibration.count, seed: seed, fraction: calibrationFraction)
+            } else {
+                set = try TrainingSet(holdingOutLast: calibrationCount, of: train)
+                split = CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)
+            }
             return Loaded(
                 set: set,
-                source: DataSource(
-                    kind: "fashion-mnist", directory: source.directory, files: files,
-                    calibration: CalibrationSplit(rule: "last", count: calibrationCount, first: train.count - calibrationCount)),
+                source: DataSource(kind: "fashion-mnist", directory: source.directory, files: files, calibration: split),
                 digests: files.map(\.sha256), skipped: [], test: test, input: shape, profile: profile)
         }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
@@ -81,14 +88,15 @@ public enum TrainingDataSource {
         var profile = DataSurvey.profile(name: recorded.name, digest: load.digest.sha256, arrivals: load.arrivals)
         profile.subfolder = recorded.subfolder
         profile.polarity = policy
-        let calibration = stratified(labels: load.images.labels, fraction: calibrationFraction, seed: seed)
+        let fraction = calibrationFraction ?? 0.1
+        let calibration = stratified(labels: load.images.labels, fraction: fraction, seed: seed)
         let held = Set(calibration)
         let set = TrainingSet(images: load.images, trainIndices: (0..<load.images.count).filter { !held.contains($0) }, calibrationIndices: calibration)
         return Loaded(
             set: set,
             source: DataSource(
                 kind: "image-folder", directory: absolute, files: [], count: load.images.count,
-                calibration: CalibrationSplit(rule: "stratified", count: calibration.count, seed: seed, fraction: calibrationFraction)),
+                calibration: CalibrationSplit(rule: "stratified", count: calibration.count, seed: seed, fraction: fraction)),
             digests: [load.digest.sha256], skipped: load.skipped, test: nil, input: shape, profile: profile)
     }
 
@@ -119,9 +127,9 @@ public enum TrainingDataSource {
         let split = card.data.calibration
         let shape = card.architecture.input
         let policy = card.profile?.polarity ?? "invert-light-border"
-        guard card.data.kind == "image-folder" else {
+        guard card.data.kind == "image-folder" || split.rule == "stratified" else {
             return try loadForTraining(
-                directory: directory, calibrationCount: split.count, calibrationFraction: 0, seed: 0, input: shape, polarity: policy, withTest: false)
+                directory: directory, calibrationCount: split.count, calibrationFraction: nil, seed: 0, input: shape, polarity: policy, withTest: false)
         }
         let fraction = split.fraction ?? 0.1
         let loaded = try loadForTraining(

@@ -57,11 +57,11 @@ struct Train: ParsableCommand {
     @Option(help: "Seeded augmentation (random crop with 4-pixel padding, horizontal flip): auto (on for photographs: an image folder with mixed borders), on, off.")
     var augment = "auto"
 
-    @Option(help: "Fashion-MNIST: training images held out for calibration (the last ones).")
+    @Option(help: "Fashion-MNIST: training images held out for calibration (the last ones), unless --calibration-fraction is given.")
     var calibrationCount = 1000
 
-    @Option(help: "Image folders: the fraction of every class held out for calibration (seeded by --seed).")
-    var calibrationFraction = 0.1
+    @Option(help: "The fraction of every class held out for calibration, seeded by --seed (default 0.1 for image folders; for Fashion-MNIST it replaces --calibration-count's last images).")
+    var calibrationFraction: Double?
 
     @Flag(help: "Skip the test-set evaluation after each epoch.")
     var noTest = false
@@ -78,7 +78,7 @@ struct Train: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 image per step (the default is 256)") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number (the default is 0.001)") }
         guard calibrationCount >= 1 else { throw ValidationError("--calibration-count must be at least 1 (the default holds out 1000)") }
-        guard calibrationFraction > 0, calibrationFraction < 1 else {
+        if let calibrationFraction, !(calibrationFraction > 0 && calibrationFraction < 1) {
             throw ValidationError("--calibration-fraction must lie between 0 and 1, e.g. 0.1 holds out a tenth of every class (got \(calibrationFraction))")
         }
         guard ["auto", "on", "off"].contains(augment) else { throw ValidationError("--augment takes auto, on or off") }

@@ -70,4 +70,39 @@ func makeImageFolder() throws -> String {
         for i in 0..<10 { unlink("\(root)/top/\(i).png") }
         #expect(throws: DataError.self) { try TrainingDataSource.open(card: card, override: nil) }
     }
+
+    /// Fashion-MNIST holds out its last images by default (the reference's split), or a seeded
+    /// stratified fraction of every class when one is given; either reopens from the card.
+    @Test func fashionMNISTHoldsOutTheLastImagesOrAStratifiedFraction() throws {
+        let root = NSTemporaryDirectory() + "tangle-fmnist-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // 40 images of 4x4, labels 0–3 in turn.
+        var images: [UInt8] = [0, 0, 8, 3, 0, 0, 0, 40, 0, 0, 0, 4, 0, 0, 0, 4]
+        for i in 0..<40 { images += (0..<16).map { UInt8(($0 * 13 + i * 7) % 256) } }
+        try Data(images).write(to: URL(fileURLWithPath: root + "/train-images-idx3-ubyte"))
+        let labels: [UInt8] = [0, 0, 8, 1, 0, 0, 0, 40] + (0..<40).map { UInt8($0 % 4) }
+        try Data(labels).write(to: URL(fileURLWithPath: root + "/train-labels-idx1-ubyte"))
+        #expect(TrainingDataSource.kind(of: root) == "fashion-mnist")
+
+        let last = try TrainingDataSource.loadForTraining(directory: root, calibrationCount: 5, calibrationFraction: nil, seed: 2, withTest: false)
+        #expect(last.set.calibrationIndices == Array(35..<40) && last.set.trainIndices == Array(0..<35))
+        #expect(last.source.calibration.rule == "last")
+
+        let strat = try TrainingDataSource.loadForTraining(directory: root, calibrationCount: 5, calibrationFraction: 0.2, seed: 2, withTest: false)
+        let held = strat.set.calibrationIndices
+        #expect(held.count == 8 && Set(held).count == 8)
+        for c: Int32 in 0..<4 { #expect(held.filter { strat.set.images.labels[$0] == c }.count == 2) }
+        #expect(Set(held).isDisjoint(with: strat.set.trainIndices) && held.count + strat.set.trainIndices.count == 40)
+        #expect(strat.source.calibration.rule == "stratified" && strat.source.calibration.fraction == 0.2 && strat.source.calibration.seed == 2)
+
+        for loaded in [last, strat] {
+            let card = ModelCard(
+                name: "t", toolVersion: "test", created: "now", architecture: .reference(classes: 10), representations: ["fc1"],
+                preprocessing: .fashionMNIST, classNames: loaded.set.images.classNames, data: loaded.source,
+                hyperparameters: Hyperparameters(batchSize: 8, learningRate: 1e-3, epochs: 1, seed: 2))
+            let again = try TrainingDataSource.open(card: card, override: nil)
+            #expect(again.set.calibrationIndices == loaded.set.calibrationIndices && again.set.trainIndices == loaded.set.trainIndices)
+        }
+    }
 }
