@@ -35,7 +35,8 @@ public struct CalibrationRun {
     /// The default attacks: FGSM at three strengths, BIM, and PGD-L2 (an attack of the other norm, so
     /// routing is set on a mixture).
     public static let defaultAttacks = [
-        Attack(method: .fgsm, eps: 0.05), Attack(method: .fgsm, eps: 0.1), Attack(method: .fgsm, eps: 0.2), Attack(method: .bim, eps: 0.1),
+        Attack(method: .fgsm, eps: 0.05), Attack(method: .fgsm, eps: 0.1), Attack(method: .fgsm, eps: 0.2), Attack(method: .fgsm, eps: 0.3),
+        Attack(method: .bim, eps: 0.1),
         Attack(method: .pgdL2, eps: 2),
     ]
 

@@ -20,13 +20,16 @@ import Foundation
 /// - `verdict_threshold` is finite and in `[0, log(n + 1)]`: a verdict score is `−log` of a
 ///   conformal p-value, which lies in `[1/(n + 1), 1]`; outside that range the rule flags everything
 ///   or nothing.
-/// - `routing_bias` is finite and in `[−log(n + 1), log(n + 1)]` (a difference of two such scores).
+/// - `routing_bias` is finite and within ``routingRange`` (a difference of two routing scores).
 /// - `layer_thresholds` has exactly one entry per layer; each holds one predicted-class neighbour
 ///   count per class, each in `0 ... k`, and a finite k-th-neighbour distance ≥ 0.
 /// - The achieved rates count at most their totals, and each rate is in [0, 1].
 extension VerdictCalibration {
     /// The largest `calibration.json` read (256 MiB; the shipped ones are about 0.5 MiB).
     public static let maximumFileBytes = 256 << 20
+    /// The largest routing bias in either direction: a difference of two routing scores, each at
+    /// most ``TailReference/extendedLogCap`` times the group's size (ten pieces, generously).
+    public static let routingRange = 10 * TailReference.extendedLogCap
 
     /// The first rule (see above) this calibration breaks, in words, or nil when it keeps them all.
     public func problem() -> String? {
@@ -77,8 +80,10 @@ extension VerdictCalibration {
         if !(verdictThreshold.isFinite && verdictThreshold >= 0 && verdictThreshold <= top) {
             return "verdict_threshold is \(verdictThreshold); a verdict score lies in \(range), so this threshold would flag every input or none"
         }
-        if !(routingBias.isFinite && abs(routingBias) <= top) {
-            return String(format: "routing_bias is %@; it compares two scores in %@, so it must lie in [-%.4g, %.4g]", "\(routingBias)", range, top, top)
+        if !(routingBias.isFinite && abs(routingBias) <= Self.routingRange) {
+            return String(
+                format: "routing_bias is %@; it compares two routing scores, so it must lie in [-%.4g, %.4g]",
+                "\(routingBias)", Self.routingRange, Self.routingRange)
         }
         for layer in layers {
             guard let t = layerThresholds[layer] else { return "layer_thresholds has no entry for layer \(layer)" }

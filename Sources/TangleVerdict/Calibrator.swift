@@ -164,8 +164,8 @@ public struct Calibrator: Sendable {
         let attackJudged = attacks.map { ($0.0, $0.1.map(rule.judge)) }
         let outlierJudged = outliers.map { ($0.0, $0.1.map(rule.judge)) }
         calibration.routingBias = Self.routingBias(
-            adversarial: attackJudged.flatMap { $0.1.filter { $0.verdict != .inDistribution }.map { $0.outlierScore - $0.adversarialScore } },
-            outlier: outlierJudged.flatMap { $0.1.filter { $0.verdict != .inDistribution }.map { $0.outlierScore - $0.adversarialScore } })
+            adversarial: attackJudged.flatMap { $0.1.filter { $0.verdict != .inDistribution }.map(\.routingScore) },
+            outlier: outlierJudged.flatMap { $0.1.filter { $0.verdict != .inDistribution }.map(\.routingScore) })
 
         // Achieved rates with the final rule.
         let final = VerdictRule(calibration: calibration)
@@ -183,12 +183,12 @@ public struct Calibrator: Sendable {
         return calibration
     }
 
-    /// The routing bias `b` (outlier when `outlier_score − adversarial_score > b`) that maximises
+    /// The routing bias `b` (outlier when `routing_score > b`) that maximises
     /// the balanced routing accuracy over flagged examples of both kinds; among equally good
     /// biases, the one closest to 0. With examples of one kind only, 0.
     static func routingBias(adversarial: [Double], outlier: [Double]) -> Double {
         guard !adversarial.isEmpty, !outlier.isEmpty else { return 0 }
-        let candidates = Set([0] + (adversarial + outlier).filter(\.isFinite)).sorted()
+        let candidates = Set([0] + (adversarial + outlier).filter { $0.isFinite && abs($0) <= VerdictCalibration.routingRange }).sorted()
         var best = (accuracy: -1.0, bias: 0.0)
         for b in candidates {
             let a = Double(adversarial.filter { $0 <= b }.count) / Double(adversarial.count)

@@ -32,6 +32,31 @@ public struct TailReference: Codable, Sendable, Equatable {
         return values.count - lo
     }
 
+    /// The largest value ``extendedLogTail(_:)`` returns, so sums of them stay finite.
+    public static let extendedLogCap = 1e6
+
+    /// `−log` of the p-value beyond the calibration split's reach: `−log` ``tail(_:)`` up to the
+    /// largest calibration value, and past it `log(n + 1) + (x − max) / s`, an exponential tail
+    /// whose scale `s` is the mean excess of the largest `m = max(5, n/50)` values over the next one
+    /// (a peaks-over-threshold fit), at most ``extendedLogCap``. An input twice as far out then
+    /// scores further out, where `−log tail` stops at `log(n + 1)`; routing uses it to tell apart
+    /// two groups that both lie beyond every calibration point. Without a usable fit (fewer than 6
+    /// values, ties at the top, non-finite values) it is `−log` ``tail(_:)``.
+    public func extendedLogTail(_ x: Double) -> Double {
+        let plain = -log(tail(x))
+        let n = values.count
+        guard n >= 6, let top = values.last, top.isFinite, x > top else { return plain }
+        let m = min(n - 1, max(5, n / 50))
+        let base = values[n - 1 - m]
+        guard base.isFinite else { return plain }
+        var excess = 0.0
+        for v in values[(n - m)...] { excess += v - base }
+        let scale = excess / Double(m)
+        guard scale > 0, scale.isFinite else { return plain }
+        guard x.isFinite else { return Self.extendedLogCap }
+        return min(plain + (x - top) / scale, Self.extendedLogCap)
+    }
+
     /// The p-value of a calibration point's own value, leaving that point out:
     /// `(|{others ≥ x}| + 1) / n = |{calibration ≥ x}| / n`. Use it for values that are in the
     /// reference, so calibration points are scored as a new input would be.

@@ -193,6 +193,7 @@ extension VerdictRecord {
         scores["outlier_score"] = j.outlierScore
         scores["adversarial_score"] = j.adversarialScore
         scores["verdict_score"] = j.verdictScore
+        scores["routing_score"] = j.routingScore
         return VerdictRecord(
             id: UUID().uuidString.lowercased(), time: timestamp(date), input: input, model: model, calibration: .init(id: c.id),
             prediction: .init(index: s.prediction, label: s.prediction < c.classNames.count ? c.classNames[s.prediction] : "\(s.prediction)", probability: s.probability),

@@ -18,7 +18,11 @@ import TangleDkNN
 ///
 /// An input is flagged when `verdict_score` exceeds the calibrated threshold (set so that the
 /// target fraction of calibration inputs is flagged). A flagged input is an `outlier` when
-/// `outlier_score − adversarial_score` exceeds the calibrated routing bias, else `adversarial`.
+/// `routing_score` exceeds the calibrated routing bias, else `adversarial`: `routing_score` is
+/// `outlier_score − adversarial_score` computed with ``TailReference/extendedLogTail(_:)`` in place
+/// of the plain `−log p`, the same difference wherever an input lies within the calibration
+/// split's range, and still a difference where both groups lie beyond all of it (a strong attack,
+/// a photograph), where the plain scores both stop at `log(n + 1)`.
 public struct VerdictRule: Sendable {
     /// The calibration it applies.
     public let calibration: VerdictCalibration
@@ -63,6 +67,9 @@ public struct VerdictRule: Sendable {
         public var adversarialScore: Double
         /// `max(outlierScore, adversarialScore)`; flagged above ``VerdictCalibration/verdictThreshold``.
         public var verdictScore: Double
+        /// The outlier group's score less the adversarial group's, both on extended tails; a flagged
+        /// input is an outlier above ``VerdictCalibration/routingBias``.
+        public var routingScore: Double
         /// Why, in words.
         public var reason: String
         /// Per layer figures.
@@ -77,6 +84,21 @@ public struct VerdictRule: Sendable {
         guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival) else { return nil }
         let r = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
         return member ? r.tailOfMember(v) : r.tail(v)
+    }
+
+    /// `outlier_score − adversarial_score` on extended tails (see the type's description): each
+    /// piece's `−log p` from ``TailReference/extendedLogTail(_:)``, summed per group, and the sum's
+    /// own extended `−log p` against the group's calibration sums.
+    func routingScore(_ s: InputScores) -> Double {
+        var logP: [String: Double] = [:]
+        for name in used {
+            guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival) else { continue }
+            logP[name] = ref.reference(predicted: s.prediction, minimum: minimumPerClass).extendedLogTail(v)
+        }
+        func group(_ g: VerdictCalibration.GroupReference) -> Double {
+            g.sums.extendedLogTail(g.evidence.reduce(0) { $0 + (logP[$1] ?? 0) })
+        }
+        return group(calibration.outlierGroup) - group(calibration.adversarialGroup)
     }
 
     /// The two group sums for `s`.
@@ -98,8 +120,9 @@ public struct VerdictRule: Sendable {
         let outlier = -log(calibration.outlierGroup.sums.tail(Self.fisherSum(calibration.outlierGroup.evidence, p)))
         let adversarial = -log(calibration.adversarialGroup.sums.tail(Self.fisherSum(calibration.adversarialGroup.evidence, p)))
         let score = max(outlier, adversarial)
+        let routing = routingScore(s)
         let verdict: Verdict =
-            score > calibration.verdictThreshold ? (outlier - adversarial > calibration.routingBias ? .outlier : .adversarial) : .inDistribution
+            score > calibration.verdictThreshold ? (routing > calibration.routingBias ? .outlier : .adversarial) : .inDistribution
         let layers = calibration.layers.enumerated().compactMap { (l, name) -> LayerFigures? in
             guard l < s.labelCounts.count, l < s.distances.count, let t = calibration.layerThresholds[name] else { return nil }
             return LayerFigures(
@@ -108,7 +131,7 @@ public struct VerdictRule: Sendable {
                 distance: s.distances[l], distanceThreshold: t.distance)
         }
         return Judgement(
-            verdict: verdict, outlierScore: outlier, adversarialScore: adversarial, verdictScore: score,
+            verdict: verdict, outlierScore: outlier, adversarialScore: adversarial, verdictScore: score, routingScore: routing,
             reason: reason(verdict, s, p: p, layers: layers), layers: layers, pValues: p)
     }
 

@@ -33,7 +33,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(parsing: .singleValue, help: "Outlier examples NAME=PATH (an IDX image file, a folder with one, or any folder of images); repeatable. Never the evaluation set.")
     var outliers: [String] = []
 
-    @Option(help: "Attacks generated from the calibration split, for routing (default: fgsm:0.05,fgsm:0.1,fgsm:0.2,bim:0.1,pgd-l2:2 for data on a dark uniform background, as Fashion-MNIST; fgsm:0.0078,fgsm:0.0157,fgsm:0.0314,bim:0.0157,bim:0.0314,pgd-l2:0.5 — 2/255, 4/255, 8/255 — for photographs).")
+    @Option(help: "Attacks generated from the calibration split, for routing (default: fgsm:0.05,fgsm:0.1,fgsm:0.2,fgsm:0.3,bim:0.1,pgd-l2:2 for data on a dark uniform background, as Fashion-MNIST; fgsm:0.0078,fgsm:0.0157,fgsm:0.0314,bim:0.0157,bim:0.0314,pgd-l2:0.5 — 2/255, 4/255, 8/255 — for photographs).")
     var attacks: String?
 
     @Option(help: "Evidence of 'outlier', comma-separated (default: knn_<pooling layer> for the first two, energy, arrival_size and arrival_colour: how far the input as it arrived lies outside the training images' sizes and colour).")

@@ -33,7 +33,7 @@ import Testing
         let normal = scores(credibility: 0.9, probability: 0.99, lse: 10, distance: 0.1)
         let odd = scores(credibility: 0.1, probability: 0.5, lse: 1, distance: 0.9)
         func judged(_ v: Double) -> VerdictRule.Judgement {
-            .init(verdict: v > 1 ? .outlier : .inDistribution, outlierScore: v, adversarialScore: v / 2, verdictScore: v, reason: "", layers: [], pValues: [:])
+            .init(verdict: v > 1 ? .outlier : .inDistribution, outlierScore: v, adversarialScore: v / 2, verdictScore: v, routingScore: v / 2, reason: "", layers: [], pValues: [:])
         }
         let neg = DetectionReport.scoreTable([normal, normal], [judged(0.5), judged(0.4)], layers: ["fc2"])
         let pos = DetectionReport.scoreTable([odd], [judged(3)], layers: ["fc2"])
@@ -50,7 +50,7 @@ import Testing
     /// in-distribution); `routed` the fraction of those flagged given the set's own kind.
     @Test func flaggedAndRoutedCountTheVerdicts() {
         func judged(_ verdict: Verdict) -> VerdictRule.Judgement {
-            .init(verdict: verdict, outlierScore: 0, adversarialScore: 0, verdictScore: 0, reason: "", layers: [], pValues: [:])
+            .init(verdict: verdict, outlierScore: 0, adversarialScore: 0, verdictScore: 0, routingScore: 0, reason: "", layers: [], pValues: [:])
         }
         let verdicts: [Verdict] = [.outlier, .inDistribution, .adversarial, .outlier, .inDistribution, .outlier, .inDistribution, .inDistribution]
         let j = verdicts.map(judged)

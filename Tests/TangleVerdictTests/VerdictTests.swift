@@ -46,6 +46,23 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         #expect(TailReference([.nan, 1]).tail(100) == 2.0 / 3)  // NaN counts as the most abnormal
     }
 
+    @Test func theExtendedTailKeepsFallingPastTheLargestValue() {
+        let values = (0..<1000).map { Double($0) / 100 }  // 0 … 9.99, evenly spaced
+        let r = TailReference(values.shuffled())
+        // Within the calibration range it is −log of the conformal p-value.
+        for x in [-1, 0, 3.3, 9.99] { #expect(r.extendedLogTail(x) == -log(r.tail(x))) }
+        // Past it: log(n + 1) at the edge, then growing by 1 per fitted scale (the top 20 values'
+        // mean excess over the 21st largest, 0.105).
+        let a = r.extendedLogTail(10.5), b = r.extendedLogTail(11), c = r.extendedLogTail(20)
+        #expect(a > -log(r.tail(10.5)) && b > a && c > b)
+        #expect(abs((b - a) - 0.5 / 0.105) < 1e-9)
+        #expect(r.extendedLogTail(.infinity) == TailReference.extendedLogCap && r.extendedLogTail(1e12) == TailReference.extendedLogCap)
+        // No fit without spread at the top, or with too few values: the plain −log p.
+        let ties = TailReference([Double](repeating: 1, count: 50) + [0, 0.5])
+        #expect(ties.extendedLogTail(5) == -log(ties.tail(5)))
+        #expect(TailReference([1, 2, 3]).extendedLogTail(9) == -log(0.25))
+    }
+
     @Test func thresholdFlagsAtMostTheFraction() {
         let values = (0..<1000).map { Double($0) }
         let r = TailReference(values.shuffled())
@@ -102,6 +119,24 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         #expect(fine.verdict == .inDistribution)
         #expect(fine.layers.map(\.layer) == ["a", "b", "c"])
         #expect(fine.layers[0].threshold <= fine.layers[0].predictedClassNeighbours)
+    }
+
+    /// Two flagged inputs beyond every calibration value in both groups score the same plain
+    /// `log(n + 1)` in each, so only the extended tails can tell which group lies further out.
+    @Test func routingTellsApartInputsBeyondEveryCalibrationPoint() throws {
+        let c = try calibrator().calibrate(subject: subject, clean: clean, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
+        let rule = VerdictRule(calibration: c)
+        let mostlyPushed = rule.judge(scores(11, far: 0.5, pushed: 3, prediction: 1))
+        let mostlyFar = rule.judge(scores(11, far: 30, pushed: 0.1, prediction: 1))
+        for j in [mostlyPushed, mostlyFar] {
+            #expect(j.verdict != .inDistribution)
+            #expect(abs(j.outlierScore - j.adversarialScore) < 1e-12, "both groups saturate: \(j.outlierScore), \(j.adversarialScore)")
+        }
+        #expect(mostlyPushed.routingScore < 0 && mostlyFar.routingScore > 0)
+        #expect(mostlyPushed.verdict == .adversarial && mostlyFar.verdict == .outlier)
+        // Inside the calibration range the routing score is the plain difference.
+        let mild = rule.judge(scores(405))
+        #expect(abs(mild.routingScore - (mild.outlierScore - mild.adversarialScore)) < 1e-12)
     }
 
     @Test func routingBiasSeparatesTheKinds() {
