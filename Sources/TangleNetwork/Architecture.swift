@@ -125,16 +125,19 @@ public struct Architecture: Codable, Sendable, Equatable {
     /// The reference architecture (shared with the reference benchmark): conv 5x5x32 same ReLU →
     /// max-pool 2 (`pool1`, 6272) → conv 5x5x64 same ReLU → max-pool 2 (`pool2`, 3136) → dense 256
     /// ReLU (`fc1`) → dense 128 ReLU (`fc2`) → dense `classes` (`logits`).
-    public static func reference(input: Shape3 = Shape3(height: 28, width: 28, channels: 1), classes: Int = 10) -> Architecture {
+    ///
+    /// `width` multiplies every hidden layer's filters and units (2: 64 and 128 filters, 512 and 256
+    /// units): the same design at another size, e.g. a second source of transferred attacks.
+    public static func reference(input: Shape3 = Shape3(height: 28, width: 28, channels: 1), classes: Int = 10, width: Int = 1) -> Architecture {
         Architecture(
             input: input,
             layers: [
-                .conv2d("conv1", filters: 32, kernel: 5),
+                .conv2d("conv1", filters: 32 * width, kernel: 5),
                 .maxpool("pool1"),
-                .conv2d("conv2", filters: 64, kernel: 5),
+                .conv2d("conv2", filters: 64 * width, kernel: 5),
                 .maxpool("pool2"),
-                .dense("fc1", units: 256),
-                .dense("fc2", units: 128),
+                .dense("fc1", units: 256 * width),
+                .dense("fc2", units: 128 * width),
                 .dense("logits", units: classes, activation: .linear),
             ])
     }

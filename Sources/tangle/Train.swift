@@ -13,8 +13,8 @@ struct Train: ParsableCommand {
             --data is a folder of Fashion-MNIST IDX files, or a folder of your own labelled images: one subfolder \
             per class holding PNG or JPEG files (DIR/<class name>/*.png), decoded and preprocessed exactly as the \
             daemon's inputs are. A calibration split is held out (never trained on) for calibration and model \
-            selection — the last --calibration-count images of Fashion-MNIST, or a seeded stratified \
-            --calibration-fraction of every class of an image folder — and the stored weights are those of the \
+            selection — a seeded stratified --calibration-fraction of every class (or, for Fashion-MNIST, the \
+            last --calibration-count images, the reference implementation's split) — and the stored weights are those of the \
             epoch with the best calibration accuracy. Ctrl-C stops after the current step and keeps the last \
             complete checkpoint. After every epoch but the last, --out also holds resume.safetensors: the same \
             command with --resume continues a stopped or killed run from there, to the same weights as a run \
@@ -54,13 +54,16 @@ struct Train: ParsableCommand {
     @Option(help: "The model's input as HxWxC, e.g. 32x32x3 (default: from the data: its common size, colour when it has colour).")
     var input: String?
 
+    @Option(help: "Multiply every hidden layer's filters and units by this (2: twice the reference's width, e.g. another architecture to transfer attacks from).")
+    var width = 1
+
     @Option(help: "Seeded augmentation (random crop with 4-pixel padding, horizontal flip): auto (on for photographs: an image folder with mixed borders), on, off.")
     var augment = "auto"
 
-    @Option(help: "Fashion-MNIST: training images held out for calibration (the last ones), unless --calibration-fraction is given.")
-    var calibrationCount = 1000
+    @Option(help: "Fashion-MNIST: hold out the last N training images for calibration instead (the reference implementation's split of 1000; not stratified, and too few for a 5 % rate to hold on new data).")
+    var calibrationCount: Int?
 
-    @Option(help: "The fraction of every class held out for calibration, seeded by --seed (default 0.1 for image folders; for Fashion-MNIST it replaces --calibration-count's last images).")
+    @Option(help: "The fraction of every class held out for calibration and model selection, seeded by --seed. (default: 0.1)")
     var calibrationFraction: Double?
 
     @Flag(help: "Skip the test-set evaluation after each epoch.")
@@ -77,10 +80,17 @@ struct Train: ParsableCommand {
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1 (optimiser steps of --batch-size images)") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 image per step (the default is 256)") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be a positive number (the default is 0.001)") }
-        guard calibrationCount >= 1 else { throw ValidationError("--calibration-count must be at least 1 (the default holds out 1000)") }
+        if let calibrationCount, calibrationCount < 1 { throw ValidationError("--calibration-count must be at least 1 image (the reference's split is 1000)") }
+        if calibrationCount != nil && TrainingDataSource.kind(of: data) != "fashion-mnist" {
+            throw ValidationError("--calibration-count holds out the last images of Fashion-MNIST; for a folder of class folders give --calibration-fraction")
+        }
+        if calibrationCount != nil && calibrationFraction != nil {
+            throw ValidationError("--calibration-count (the last N images) and --calibration-fraction (a stratified share) choose the split two ways: give one")
+        }
         if let calibrationFraction, !(calibrationFraction > 0 && calibrationFraction < 1) {
             throw ValidationError("--calibration-fraction must lie between 0 and 1, e.g. 0.1 holds out a tenth of every class (got \(calibrationFraction))")
         }
+        guard (1...8).contains(width) else { throw ValidationError("--width multiplies the reference's filters and units: give 1 (the default) to 8 (got \(width))") }
         guard ["auto", "on", "off"].contains(augment) else { throw ValidationError("--augment takes auto, on or off") }
         if let input, InputShape.parse(input) == nil {
             throw ValidationError("--input takes HxWxC with C 1 or 3 and sides from 8 to 512, e.g. 28x28x1 or 32x32x3 (got \(input))")
@@ -97,7 +107,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let loaded = try TrainingDataSource.loadForTraining(
-            directory: data, calibrationCount: calibrationCount, calibrationFraction: calibrationFraction, seed: seed,
+            directory: data, calibrationCount: calibrationCount ?? 0, calibrationFraction: calibrationCount == nil ? (calibrationFraction ?? 0.1) : nil, seed: seed,
             input: input.flatMap(InputShape.parse), withTest: !noTest)
         let train = loaded.set.images
         let test = loaded.test
@@ -117,7 +127,7 @@ struct Train: ParsableCommand {
                 if loaded.skipped.count > 20 { print("  … and \(loaded.skipped.count - 20) more") }
             }
         }
-        let network = try Network(architecture: .reference(input: loaded.input, classes: train.classNames.count), seed: seed)
+        let network = try Network(architecture: .reference(input: loaded.input, classes: train.classNames.count, width: width), seed: seed)
         var options = TrainingOptions()
         options.epochs = epochs
         if let steps {

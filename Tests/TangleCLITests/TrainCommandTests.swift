@@ -51,7 +51,9 @@ struct TrainCommandTests {
         (["--batch-size", "0"], "--batch-size"),
         (["--calibration-fraction", "1.5"], "--calibration-fraction"),
         (["--calibration-fraction", "0"], "--calibration-fraction"),
+        (["--calibration-count", "10"], "--calibration-count"),  // the last N images: Fashion-MNIST only
         (["--epochs", "0"], "--epochs"),
+        (["--width", "0"], "--width"),
     ])
     func refusesNonsenseSettings(arguments: [String], option: String) throws {
         let data = try CLIFixtures.imageFolder(perClass: 8)
@@ -110,6 +112,24 @@ struct TrainCommandTests {
         #expect(small.stdout.contains("input 16x16x1 (--input)"), "\(small.stdout)")
         let bad = try TangleBinary.run(["train", "--data", data, "--out", out + "/bad", "--input", "16x16x2"])
         #expect(bad.status == 64 && bad.stderr.contains("HxWxC"), "\(bad.stderr)")
+    }
+
+    /// `--width 2` trains the reference design at twice its width (another architecture to transfer
+    /// attacks from), and judging and attacking work on it.
+    @Test func widthMultipliesEveryHiddenLayer() throws {
+        let data = try TestImageFolders.colour()
+        let out = try TemporaryFolder.make("model")
+        defer { for p in [data, out] { try? FileManager.default.removeItem(atPath: p) } }
+        let r = try TangleBinary.run(["train", "--data", data, "--out", out + "/wide", "--steps", "2", "--batch-size", "8", "--no-test", "--width", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let layers = try #require((try readCard(out + "/wide")["architecture"] as? [String: Any])?["layers"] as? [[String: Any]])
+        #expect(layers.compactMap { $0["filters"] as? Int } == [64, 128], "\(layers)")
+        #expect(layers.compactMap { $0["units"] as? Int } == [512, 256, 2], "\(layers)")
+        let evaluate = try TangleBinary.run(["evaluate", "--model", out + "/wide", "--test", data, "--json"])
+        #expect(evaluate.status == 0, "\(evaluate.stderr)")
+        let attack = try TangleBinary.run(["attack", "--model", out + "/wide", "--test", data, "--count", "2", "--method", "pgd-linf", "--out", out + "/attacks"])
+        #expect(attack.status == 0, "\(attack.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out + "/attacks").count == 2)
     }
 
     /// `--steps` bounds training by optimiser steps (the paper's recipe is 14,000 at batch 256): as

@@ -17,6 +17,16 @@ import TangleTensor
         #expect(try net.representationSize("input") == 784)
     }
 
+    @Test func widthMultipliesEveryHiddenLayer() throws {
+        let net = try Network(architecture: .reference(width: 2), seed: 0)
+        #expect(net.layout.entry(named: "conv2.kernel")?.shape == [5, 5, 64, 128])
+        #expect(try net.representationSize("pool2") == 6272)
+        #expect(try net.representationSize("fc1") == 512)
+        #expect(try net.representationSize("fc2") == 256)
+        #expect(try net.representationSize("logits") == 10)
+        #expect(net.parameterCount == 1_664 + 204_928 + 3_211_776 + 131_328 + 2_570)
+    }
+
     @Test func sameSeedGivesBitIdenticalWeights() throws {
         let a = try Network(architecture: .reference(), seed: 7)
         let b = try Network(architecture: .reference(), seed: 7)
