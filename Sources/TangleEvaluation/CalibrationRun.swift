@@ -23,13 +23,20 @@ public struct CalibrationRun {
     public var attacks: [Attack]
     /// Extra outlier sets (name, images).
     public var outliers: [(String, LabelledImages)]
+    /// Attack images made elsewhere (name, images): `tangle attack` folders, on this model or on
+    /// another one (transferred), scored with the generated attacks so routing is set on both.
+    public var attackSets: [(String, LabelledImages)]
 
     /// Creates a run.
-    public init(setup: DetectorSetup, calibrator: Calibrator, attacks: [Attack], outliers: [(String, LabelledImages)]) {
+    public init(
+        setup: DetectorSetup, calibrator: Calibrator, attacks: [Attack], outliers: [(String, LabelledImages)],
+        attackSets: [(String, LabelledImages)] = []
+    ) {
         self.setup = setup
         self.calibrator = calibrator
         self.attacks = attacks
         self.outliers = outliers
+        self.attackSets = attackSets
     }
 
     /// The default attacks: FGSM at three strengths, BIM, and PGD-L2 (an attack of the other norm, so
@@ -69,7 +76,7 @@ public struct CalibrationRun {
         let labels = set.calibrationIndices.map { set.images.labels[$0] }
         let clean = FloatBuffer(count: n * size)
         set.images.copyImages(set.calibrationIndices, into: clean.pointer)
-        let scoring = ProgressScoring(detector: detector, label: "calibrate", total: n * (1 + attacks.count + 2) + outliers.reduce(0) { $0 + $1.1.count })
+        let scoring = ProgressScoring(detector: detector, label: "calibrate", total: n * (1 + attacks.count + 2) + (outliers + attackSets).reduce(0) { $0 + $1.1.count })
         let score = scoring.score
         let shape = network.inputShape
         let cleanScores = Self.arrived(detector.calibrate(clean.pointer, labels: labels, count: n), DataSurvey.arrivals(of: set.images.subset(set.calibrationIndices)))
@@ -82,6 +89,9 @@ public struct CalibrationRun {
             labels.withUnsafeBufferPointer { attack.perturb(x.pointer, labels: $0.baseAddress!, count: n, network: network, workspace: ws) }
             attackScores.append((attack.description, Self.arrived(score(x.pointer, n), DataSurvey.arrivals(pixels: x.pointer, count: n, shape: shape))))
         }
+        for (name, images) in attackSets {
+            attackScores.append((name, try Self.scored(images, name: name, size: size, shape: network.inputShape, score: score)))
+        }
         var outlierScores: [(String, [InputScores])] = []
         for (name, make) in SyntheticOutliers.all {
             let x = FloatBuffer(count: n * size)
@@ -90,12 +100,7 @@ public struct CalibrationRun {
             outlierScores.append((name, Self.arrived(score(x.pointer, n), DataSurvey.arrivals(pixels: x.pointer, count: n, shape: shape))))
         }
         for (name, images) in outliers {
-            guard images.imageSize == size else {
-                throw CalibrationError.unreadable(path: name, detail: "its images are \(images.rows)x\(images.columns), the model takes \(network.inputShape)")
-            }
-            let x = FloatBuffer(count: images.count * size)
-            images.copyImages(0..<images.count, into: x.pointer)
-            outlierScores.append((name, Self.arrived(score(x.pointer, images.count), DataSurvey.arrivals(of: images))))
+            outlierScores.append((name, try Self.scored(images, name: name, size: size, shape: network.inputShape, score: score)))
         }
         scoring.finish()
         let card = setup.card
@@ -107,6 +112,19 @@ public struct CalibrationRun {
                 k: detector.k, kDistance: detector.kDistance, index: detector.index.settings),
             clean: cleanScores, labels: labels, attacks: attackScores, outliers: outlierScores)
         return Outcome(calibration: calibration, svg: Self.chart(calibration, clean: cleanScores, attacks: attackScores, outliers: outlierScores))
+    }
+
+    /// Scores a set of images given by the user, with what they looked like when they arrived.
+    static func scored(
+        _ images: LabelledImages, name: String, size: Int, shape: some CustomStringConvertible,
+        score: (UnsafePointer<Float>, Int) -> [InputScores]
+    ) throws -> [InputScores] {
+        guard images.imageSize == size else {
+            throw CalibrationError.unreadable(path: name, detail: "its images are \(images.rows)x\(images.columns), the model takes \(shape)")
+        }
+        let x = FloatBuffer(count: images.count * size)
+        images.copyImages(0..<images.count, into: x.pointer)
+        return arrived(score(x.pointer, images.count), DataSurvey.arrivals(of: images))
     }
 
     /// Scores with what their inputs looked like when they arrived (for the `arrival` evidence).

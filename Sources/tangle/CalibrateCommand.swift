@@ -12,8 +12,8 @@ struct CalibrateCommand: ParsableCommand {
         commandName: "calibrate",
         abstract: "Set the verdict thresholds so that a chosen fraction of in-distribution inputs is flagged.",
         discussion: """
-            Scores the model's held-out calibration split, FGSM/BIM attacks generated from it and outlier examples \
-            (pixel-shuffled and inverted calibration images, plus any --outliers), then writes calibration.json and \
+            Scores the model's held-out calibration split, FGSM/BIM attacks generated from it (plus any --attack-set, \
+            e.g. made on another model) and outlier examples (pixel-shuffled and inverted calibration images, plus any --outliers), then writes calibration.json and \
             calibration.svg into the model folder. Everything that judges (classify, evaluate, watch) refuses a model \
             folder without a calibration made for its weights.
             """)
@@ -35,6 +35,11 @@ struct CalibrateCommand: ParsableCommand {
 
     @Option(help: "Attacks generated from the calibration split, for routing (default: fgsm:0.05,fgsm:0.1,fgsm:0.2,fgsm:0.3,bim:0.1,pgd-l2:2 for data on a dark uniform background, as Fashion-MNIST; fgsm:0.0078,fgsm:0.0157,fgsm:0.0314,bim:0.0157,bim:0.0314,pgd-l2:0.5 — 2/255, 4/255, 8/255 — for photographs).")
     var attacks: String?
+
+    @Option(
+        parsing: .singleValue,
+        help: "Attack images NAME=DIR written by `tangle attack --test calibration`, on this model or another (transferred), added to the routing mixture; repeatable. Never attacks on the evaluation set.")
+    var attackSet: [String] = []
 
     @Option(help: "Evidence of 'outlier', comma-separated (default: knn_<pooling layer> for the first two, energy, arrival_size and arrival_colour: how far the input as it arrived lies outside the training images' sizes and colour).")
     var outlierEvidence: String?
@@ -59,7 +64,11 @@ struct CalibrateCommand: ParsableCommand {
             let (name, path) = try parseNamedPath(spec, option: "--outliers")
             return (name, try EvaluationInputs.outliers(path, card: setup.card))
         }
-        let outcome = try CalibrationRun(setup: setup, calibrator: calibrator, attacks: attackList, outliers: outlierSets).run()
+        let attackSets = try attackSet.map { spec -> (String, LabelledImages) in
+            let (name, path) = try parseNamedPath(spec, option: "--attack-set")
+            return (name, try EvaluationInputs.attackSet(path, card: setup.card))
+        }
+        let outcome = try CalibrationRun(setup: setup, calibrator: calibrator, attacks: attackList, outliers: outlierSets, attackSets: attackSets).run()
         let c = outcome.calibration
         try c.write(modelFolder: model)
         let svgPath = (model as NSString).appendingPathComponent("calibration.svg")
