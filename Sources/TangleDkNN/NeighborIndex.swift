@@ -9,7 +9,7 @@ import TangleTensor
 /// point outside the calibration split, L2-normalised (all-zero vectors stay zero) and, when the
 /// layer is wider than ``Settings/maxDimension``, reduced by PCA to that many dimensions.
 ///
-/// Full-dimension float32 for `pool1` alone would be 59,000 x 6,272 x 4 B = 1.5 GB. Reduced to 768
+/// Full-dimension float32 for `pool1` alone would be 54,000 x 6,272 x 4 B = 1.4 GB. Reduced to 768
 /// dimensions and stored as 8-bit integers (``Settings/Storage/int8``, every layer wider than
 /// ``Settings/narrowestQuantized``) every layer together takes about 0.1 GB. The index is written to
 /// one file and read back memory-mapped.

@@ -97,7 +97,7 @@ struct HostileModelTests {
         #expect(r.stderr.contains("run `tangle calibrate --model \(s.model)` again"), "\(r.stderr)")
     }
 
-    /// `k` beyond the 59,000 training points of the index (checked against the training data, so it needs Fashion-MNIST).
+    /// `k` beyond the training points of the index (60,000 less the calibration split) (checked against the training data, so it needs Fashion-MNIST).
     /// Before: accepted (the search quietly clamped it).
     @Test(.enabled(if: FileManager.default.fileExists(atPath: CLIFixtures.dataset), "needs Fashion-MNIST in /usr/share/datasets/fashion-mnist"))
     func kBeyondTheIndexIsRefused() throws {
@@ -106,7 +106,11 @@ struct HostileModelTests {
         try s.edit("calibration.json") { $0["k"] = 1_000_000_000 }
         let (r, _) = try s.classify()
         #expect(r.status != 0, "\(r.stdout.prefix(400))")
-        #expect(r.stderr.contains("k is 1000000000, more than the 59000 training points"), "\(r.stderr)")
+        // The index holds Fashion-MNIST's 60,000 training images less the shipped model's calibration split.
+        let card = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: CLIFixtures.shippedModel + "/model.json"))) as? [String: Any])
+        let held = try #require(((card["data"] as? [String: Any])?["calibration"] as? [String: Any])?["count"] as? Int)
+        #expect(r.stderr.contains("k is 1000000000, more than the \(60_000 - held) training points"), "\(r.stderr)")
     }
 
     /// A `weights_file` outside the folder is refused by its name, before anything is opened. The

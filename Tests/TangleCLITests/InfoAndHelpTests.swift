@@ -41,7 +41,7 @@ struct InfoAndHelpTests {
         let threshold = try #require(calibration["verdict_threshold"] as? Double)
         let flagged = try #require((calibration["achieved"] as? [String: Any])?["calibration_flagged"] as? [String: Any])
         #expect(r.stdout.contains(String(format: "verdict threshold %.3f", threshold)), "\(r.stdout)")
-        #expect(r.stdout.contains("calibration split flagged \(flagged["count"] as? Int ?? -1)/1000"), "\(r.stdout)")
+        #expect(r.stdout.contains("calibration split flagged \(flagged["count"] as? Int ?? -1)/\(flagged["total"] as? Int ?? -1)"), "\(r.stdout)")
         let all = try TangleBinary.run(["info", model, "--files"])
         #expect(all.stdout.contains("/data/photos/class3/3.png"))
         #expect(CLIFixtures.lines(all.stdout).count > 300)
