@@ -1,7 +1,8 @@
 #!/bin/bash
 # Calibrates the two shipped Fashion-MNIST models on a routing mixture of white-box attacks (made
 # by `tangle calibrate` itself) and attacks transferred from the other shipped model (issue 14,
-# docs/DETECTION.md, "Routing on a mixture"). Both models hold out the same seeded split (seed 0),
+# docs/DETECTION.md, "Attacks from other models, and routing on a mixture of them"). Both models
+# hold out the same seeded split (seed 0),
 # so the attacks made on one model's calibration split are attacks on the other's: design data.
 #
 #     scripts/calibrate-transfer.sh [TANGLE] [WORK]
