@@ -90,7 +90,7 @@ public struct CalibrationRun {
             attackScores.append((attack.description, Self.arrived(score(x.pointer, n), DataSurvey.arrivals(pixels: x.pointer, count: n, shape: shape))))
         }
         for (name, images) in attackSets {
-            attackScores.append((name, try Self.scored(images, name: name, size: size, shape: network.inputShape, score: score)))
+            attackScores.append((name, try Self.scored(images, name: name, shape: network.inputShape, score: score)))
         }
         var outlierScores: [(String, [InputScores])] = []
         for (name, make) in SyntheticOutliers.all {
@@ -100,7 +100,7 @@ public struct CalibrationRun {
             outlierScores.append((name, Self.arrived(score(x.pointer, n), DataSurvey.arrivals(pixels: x.pointer, count: n, shape: shape))))
         }
         for (name, images) in outliers {
-            outlierScores.append((name, try Self.scored(images, name: name, size: size, shape: network.inputShape, score: score)))
+            outlierScores.append((name, try Self.scored(images, name: name, shape: network.inputShape, score: score)))
         }
         scoring.finish()
         let card = setup.card
@@ -116,9 +116,9 @@ public struct CalibrationRun {
 
     /// Scores a set of images given by the user, with what they looked like when they arrived.
     static func scored(
-        _ images: LabelledImages, name: String, size: Int, shape: some CustomStringConvertible,
-        score: (UnsafePointer<Float>, Int) -> [InputScores]
+        _ images: LabelledImages, name: String, shape: Shape3, score: (UnsafePointer<Float>, Int) -> [InputScores]
     ) throws -> [InputScores] {
+        let size = shape.size
         guard images.imageSize == size else {
             throw CalibrationError.unreadable(path: name, detail: "its images are \(images.rows)x\(images.columns), the model takes \(shape)")
         }
