@@ -24,6 +24,8 @@ public struct InputScores: Sendable {
     public var squeeze: Double
     /// Dark-region roughness of the input, one per ``Roughness/exponents``.
     public var roughness: [Double] = []
+    /// The input's noise floor (``NoiseFloor``).
+    public var noiseFloor: Double = 0
     /// What the input looked like when it arrived, before preprocessing (set by whoever read it:
     /// the judge from the decoded file, an evaluation from its set); nil when unknown.
     public var arrival: ArrivalStatistics?
@@ -129,14 +131,17 @@ public final class Detector: @unchecked Sendable {
                     prediction: best, probability: Double(probs[i * classes + best]), logSumExp: lse, labelCounts: [],
                     distances: [], dknn: nil, mahalanobis: nil, squeeze: 0))
         }
-        // Roughness reads only the input: the images split over the workers.
+        // Roughness and the noise floor read only the input: the images split over the workers.
         let input = SharedPointer(UnsafeMutablePointer(mutating: x))
         let rough = Self.parallelMap(n) { i in
             Roughness.exponents.map {
                 Roughness.score(input.base + i * size, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
-            }
+            } + [NoiseFloor.score(input.base + i * size, height: shape.height, width: shape.width, channels: shape.channels)]
         }
-        for i in 0..<n { results[i].roughness = rough[i] }
+        for i in 0..<n {
+            results[i].roughness = Array(rough[i].dropLast())
+            results[i].noiseFloor = rough[i].last!
+        }
         // Mahalanobis on its layer.
         if let g = gaussian, let idx = try? network.representationIndex(g.layer) {
             let m = g.score.score(workspace.activation(idx).pointer, count: n)

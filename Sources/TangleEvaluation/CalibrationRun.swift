@@ -169,15 +169,16 @@ public struct CalibrationRun {
                 panel("verdict_score", \.verdict, threshold: c.verdictThreshold),
                 panel("outlier_score", \.outlier, threshold: nil),
                 panel("adversarial_score", \.adversarial, threshold: nil),
-            ]
+            ] + (c.perturbationGroup == nil ? [] : [panel("perturbation_score (offset onto the verdict scale)", { $0.perturbation ?? 0 }, threshold: c.verdictThreshold)])
         ).svg()
     }
 }
 
 /// The three scores of a judgement.
 struct RuleJudgementScores {
-    var verdict: Double, outlier: Double, adversarial: Double
+    var verdict: Double, outlier: Double, adversarial: Double, perturbation: Double?
     init(_ j: VerdictRule.Judgement) {
+        perturbation = j.perturbationScore
         verdict = j.verdictScore
         outlier = j.outlierScore
         adversarial = j.adversarialScore

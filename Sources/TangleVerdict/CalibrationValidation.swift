@@ -76,6 +76,20 @@ extension VerdictCalibration {
         }
         let n = max(outlierGroup.sums.count, adversarialGroup.sums.count)
         let top = log(Double(n + 1))
+        switch (perturbationGroup, perturbationOffset) {
+        case (nil, nil): break
+        case (let group?, let offset?):
+            if group.evidence.isEmpty { return "perturbation_group.evidence is empty" }
+            if let unknown = group.evidence.first(where: { !known.contains($0) }) {
+                return "perturbation_group.evidence names '\(unknown)', which has no reference"
+            }
+            if let why = Self.valuesProblem(group.sums.values) { return "perturbation_group.sums \(why)" }
+            if !(offset.isFinite && abs(offset) <= top) {
+                return String(format: "perturbation_offset is %@; it shifts one calibrated score onto another, so it must lie in [-%.4g, %.4g]", "\(offset)", top, top)
+            }
+        case (_?, nil): return "perturbation_group is present without perturbation_offset"
+        case (nil, _?): return "perturbation_offset is present without perturbation_group"
+        }
         let range = String(format: "[0, %.4g] (log(n + 1) for n = %d calibration points)", top, n)
         if !(verdictThreshold.isFinite && verdictThreshold >= 0 && verdictThreshold <= top) {
             return "verdict_threshold is \(verdictThreshold); a verdict score lies in \(range), so this threshold would flag every input or none"

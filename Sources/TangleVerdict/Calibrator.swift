@@ -11,6 +11,13 @@ public struct Calibrator: Sendable {
     public var outlierEvidence: [String]
     /// The evidence of "pushed across a class boundary".
     public var adversarialEvidence: [String]
+    /// The evidence of perturbation noise in the input: its own group, with its own share of the
+    /// false-flag budget (none: no such group, and the rule is the two groups alone).
+    public var perturbationEvidence: [String]
+    /// The perturbation group's share of the target false-flag rate: the group alone flags at most
+    /// `perturbationShare × target` of the calibration split, and the outlier and adversarial
+    /// groups the rest.
+    public var perturbationShare: Double
     /// The training images' arrival ranges; when set (and the scores carry arrivals) the `arrival`
     /// evidence is calibrated too.
     public var arrivalRanges: ArrivalRanges?
@@ -42,11 +49,31 @@ public struct Calibrator: Sendable {
         return e.map(\.description)
     }
 
+    /// The default perturbation evidence: the noise floor (``NoiseFloor``), which any image with
+    /// smooth regions keeps low and an attack lifts everywhere; and, where the training images lie
+    /// on a dark, uniform background, dark-region roughness at the weak-perturbation exponent.
+    ///
+    /// Chosen on development data (`docs/DETECTION.md`, "Perturbation evidence"): with its share of
+    /// the budget, this group flags every transferred attack set of the design sources that the two
+    /// other groups flagged 57–92 % of.
+    public static func defaultPerturbationEvidence(darkBackground: Bool = true) -> [String] {
+        (darkBackground ? [Evidence(.roughness, exponent: Roughness.exponents.last!).description] : []) + [Evidence(.noiseFloor).description]
+    }
+
+    /// The default ``perturbationShare``: a fifth of the budget (1 % of the calibration split at a
+    /// 5 % target), chosen on development data.
+    public static let defaultPerturbationShare = 0.2
+
     /// Creates a calibrator.
-    public init(targetFalseFlagRate: Double, outlierEvidence: [String], adversarialEvidence: [String]) {
+    public init(
+        targetFalseFlagRate: Double, outlierEvidence: [String], adversarialEvidence: [String], perturbationEvidence: [String] = [],
+        perturbationShare: Double = Self.defaultPerturbationShare
+    ) {
         self.targetFalseFlagRate = targetFalseFlagRate
         self.outlierEvidence = outlierEvidence
         self.adversarialEvidence = adversarialEvidence
+        self.perturbationEvidence = perturbationEvidence
+        self.perturbationShare = perturbationShare
     }
 
     /// What the calibration is about.
@@ -85,6 +112,7 @@ public struct Calibrator: Sendable {
     public func check(calibrationCount n: Int) throws {
         let t = targetFalseFlagRate
         guard t > 0, t < 1, t.isFinite else { throw CalibrationError.invalidTarget(t) }
+        guard perturbationShare > 0, perturbationShare < 1 else { throw CalibrationError.invalidShare(perturbationShare) }
         if t * Double(n) < 1 {
             throw CalibrationError.targetTooFine(target: t, calibrationCount: n, needed: Int((1 / t).rounded(.up)))
         }
@@ -112,6 +140,7 @@ public struct Calibrator: Sendable {
         candidates.append(Evidence(.squeeze))
         candidates.append(Evidence(.energy))
         candidates += Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
+        candidates.append(Evidence(.noiseFloor))
         let arrivals = arrivalRanges.flatMap { clean.allSatisfy { $0.arrival != nil } ? $0 : nil }
         if arrivals != nil { candidates += [Evidence(.arrivalSize), Evidence(.arrivalColour)] }
         let references = candidates.map { e -> VerdictCalibration.EvidenceReference in
@@ -123,7 +152,7 @@ public struct Calibrator: Sendable {
             return .init(evidence: e, all: TailReference(values), perClass: perClass)
         }
         let known = Set(references.map(\.evidence.description))
-        for name in outlierEvidence + adversarialEvidence where !known.contains(name) {
+        for name in outlierEvidence + adversarialEvidence + perturbationEvidence where !known.contains(name) {
             throw CalibrationError.unreadable(path: "evidence '\(name)'", detail: "not one of \(known.sorted().joined(separator: ", "))")
         }
         var layerThresholds: [String: VerdictCalibration.LayerThresholds] = [:]
@@ -150,14 +179,31 @@ public struct Calibrator: Sendable {
             adversarialGroup: .init(evidence: adversarialEvidence, sums: TailReference([])),
             verdictThreshold: .infinity, routingBias: 0, layerThresholds: layerThresholds,
             achieved: .init(calibrationFlagged: .init(count: 0, total: 0), attacks: [:], outliers: [:]), arrival: arrivals)
+        if !perturbationEvidence.isEmpty {
+            calibration.perturbationGroup = .init(evidence: perturbationEvidence, sums: TailReference([]))
+            calibration.perturbationOffset = 0
+        }
         let referencesOnly = VerdictRule(calibration: calibration)
         let sums = clean.map { referencesOnly.groupSums($0, member: true) }
         calibration.outlierGroup.sums = TailReference(sums.map(\.outlier))
         calibration.adversarialGroup.sums = TailReference(sums.map(\.adversarial))
-        let verdictScores = sums.map {
+        let twoGroups = sums.map {
             max(-log(calibration.outlierGroup.sums.tailOfMember($0.outlier)), -log(calibration.adversarialGroup.sums.tailOfMember($0.adversarial)))
         }
-        calibration.verdictThreshold = TailReference(verdictScores).threshold(flagging: t)
+        var verdictScores = twoGroups
+        calibration.verdictThreshold = TailReference(twoGroups).threshold(flagging: t)
+        calibration.perturbationGroup = nil
+        calibration.perturbationOffset = nil
+        if !perturbationEvidence.isEmpty {
+            let group = VerdictCalibration.GroupReference(evidence: perturbationEvidence, sums: TailReference(sums.map { $0.perturbation ?? 0 }))
+            let own = sums.map { -log(group.sums.tailOfMember($0.perturbation ?? 0)) }
+            if let (threshold, offset) = Self.sharedThreshold(twoGroups: twoGroups, perturbation: own, target: t, share: perturbationShare) {
+                calibration.perturbationGroup = group
+                calibration.perturbationOffset = offset
+                calibration.verdictThreshold = threshold
+                verdictScores = zip(twoGroups, own).map { max($0, $1 + offset) }
+            }
+        }
 
         // Routing: the bias that best separates flagged attacks from flagged outliers.
         let rule = VerdictRule(calibration: calibration)
@@ -181,6 +227,32 @@ public struct Calibrator: Sendable {
         let body = try VerdictCalibration.encoder.encode(calibration)
         calibration.id = "cal-" + SHA256.hex(of: Array(body)).prefix(12)
         return calibration
+    }
+
+    /// The verdict threshold and perturbation offset that split the false-flag budget: the
+    /// perturbation group alone flags at most `share × target` of the calibration split (its own
+    /// threshold `t₂`); the verdict threshold `t₁` is the lowest on the two other groups' score at
+    /// which the two together flag at most `target`; the offset `t₁ − t₂` (nudged down until
+    /// `t₂ + offset ≤ t₁` holds in floating point) puts the group on the verdict scale, so that
+    /// `max(a, b + offset) > t₁` flags exactly what `a > t₁ or b > t₂` does. Nil when either
+    /// threshold is not finite (a split too small to resolve the share).
+    static func sharedThreshold(twoGroups a: [Double], perturbation b: [Double], target: Double, share: Double) -> (threshold: Double, offset: Double)? {
+        let t2 = TailReference(b).threshold(flagging: share * target)
+        let allowed = Int((target * Double(a.count)).rounded(.down))
+        let sorted = TailReference(a).values
+        guard t2.isFinite, let top = sorted.last, top.isFinite else { return nil }
+        func flagged(_ t1: Double) -> Int { zip(a, b).reduce(0) { $0 + ($1.0 > t1 || $1.1 > t2 ? 1 : 0) } }
+        // The count falls as t₁ rises: the lowest calibration value of `a` that keeps it in budget.
+        var lo = 0, hi = sorted.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if flagged(sorted[mid]) <= allowed { hi = mid } else { lo = mid + 1 }
+        }
+        let t1 = sorted[lo]
+        guard flagged(t1) <= allowed else { return nil }
+        var offset = t1 - t2
+        while t2 + offset > t1 { offset = offset.nextDown }
+        return (t1, offset)
     }
 
     /// The routing bias `b` (outlier when `routing_score > b`) that maximises

@@ -24,6 +24,8 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         case arrivalColour = "arrival_colour"
         /// The energy, `−logsumexp(logits)` (Liu et al. 2020): high when no class's logit stands out.
         case energy
+        /// The input's noise floor (``NoiseFloor``): how rough its smoothest quarter is.
+        case noiseFloor = "noise_floor"
     }
 
     /// What is measured.
@@ -41,12 +43,12 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The name used in records and reports: `neighbours_pool1`, `knn_pool2`, `mahalanobis`,
-    /// `squeeze`, `roughness_8`, `energy`, `arrival_size`, `arrival_colour`.
+    /// `squeeze`, `roughness_8`, `energy`, `arrival_size`, `arrival_colour`, `noise_floor`.
     public var description: String {
         switch kind {
         case .predictedClassNeighbours, .distance: "\(kind.rawValue)_\(layer ?? "?")"
         case .roughness: "roughness_\(exponent ?? 0)"
-        case .mahalanobis, .squeeze, .arrivalSize, .arrivalColour, .energy: kind.rawValue
+        case .mahalanobis, .squeeze, .arrivalSize, .arrivalColour, .energy, .noiseFloor: kind.rawValue
         }
     }
 
@@ -80,6 +82,8 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
             return ranges.colourScore(a)
         case .energy:
             return -s.logSumExp
+        case .noiseFloor:
+            return s.noiseFloor
         }
     }
 }

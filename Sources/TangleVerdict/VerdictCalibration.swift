@@ -38,6 +38,13 @@ public struct VerdictCalibration: Codable, Sendable {
     public var outlierGroup: GroupReference
     /// The evidence of "pushed across a class boundary".
     public var adversarialGroup: GroupReference
+    /// The **perturbation** group (``Calibrator/defaultPerturbationEvidence(darkBackground:)``): the
+    /// input's own noise, weighed apart from the representation evidence with its own share of
+    /// the false-flag budget; nil in calibrations made before it, which judge as they always did.
+    public var perturbationGroup: GroupReference?
+    /// Added to the perturbation group's calibrated score so that ``verdictThreshold`` flags the
+    /// group's share of the calibration split: `verdict_threshold −` the group's own threshold.
+    public var perturbationOffset: Double?
     /// `verdict_score` above this is flagged.
     public var verdictThreshold: Double
     /// A flagged input is an outlier when `outlier_score − adversarial_score` exceeds this.
@@ -172,6 +179,8 @@ public enum CalibrationError: Error, Sendable, CustomStringConvertible, Equatabl
     case targetTooFine(target: Double, calibrationCount: Int, needed: Int)
     /// The target rate is not a rate.
     case invalidTarget(Double)
+    /// The perturbation group's share of the budget is not in (0, 1).
+    case invalidShare(Double)
     /// A value in `calibration.json` is outside its range (see ``VerdictCalibration/problem()``).
     case invalid(modelFolder: String, problem: String)
 
@@ -189,6 +198,8 @@ public enum CalibrationError: Error, Sendable, CustomStringConvertible, Equatabl
             "a false-flag rate of \(t) cannot be resolved by \(n) calibration points (1/n = \(String(format: "%.4g", 1 / Double(max(n, 1))))): it needs at least \(needed); choose a target ≥ \(String(format: "%.4g", 1 / Double(max(n, 1)))) or retrain with a larger calibration split"
         case .invalidTarget(let t):
             "the target false-flag rate must be between 0 and 1, got \(t)"
+        case .invalidShare(let s):
+            "the perturbation evidence's share of the false-flag budget must be between 0 and 1 (exclusive), got \(s): pass e.g. --perturbation-share 0.2"
         case .invalid(let m, let p):
             "\(m)/calibration.json is refused: \(p); the file is damaged or was edited: run `tangle calibrate --model \(m)` again to rewrite it"
         }

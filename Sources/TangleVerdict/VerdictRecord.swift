@@ -192,6 +192,7 @@ extension VerdictRecord {
         var scores = s.named
         scores["outlier_score"] = j.outlierScore
         scores["adversarial_score"] = j.adversarialScore
+        if let p = j.perturbationScore { scores["perturbation_score"] = p }
         scores["verdict_score"] = j.verdictScore
         scores["routing_score"] = j.routingScore
         return VerdictRecord(

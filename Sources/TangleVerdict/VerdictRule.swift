@@ -14,15 +14,23 @@ import TangleDkNN
 ///   predicted-class neighbours in `pool1`, the `fc1` distance, the Mahalanobis distance, feature
 ///   squeezing, and dark-region roughness at two scales: an attacked image still looks like its
 ///   true class early on, lands far from real data late, and carries the perturbation itself);
-/// - `verdict_score` = `max(outlier_score, adversarial_score)`: how abnormal the input is overall.
+/// - `perturbation_score` = the same over the **perturbation** evidence (by default the noise
+///   floor, ``NoiseFloor``, and dark-region roughness where the background is dark), plus the
+///   calibrated ``VerdictCalibration/perturbationOffset``: the group has its own share of the
+///   false-flag budget, so a perturbation the representations barely notice (an attack made on
+///   another model) is not diluted by five normal-looking pieces of evidence;
+/// - `verdict_score` = the largest of the three: how abnormal the input is overall.
 ///
 /// An input is flagged when `verdict_score` exceeds the calibrated threshold (set so that the
 /// target fraction of calibration inputs is flagged). A flagged input is an `outlier` when
 /// `routing_score` exceeds the calibrated routing bias, else `adversarial`: `routing_score` is
-/// `outlier_score − adversarial_score` computed with ``TailReference/extendedLogTail(_:)`` in place
-/// of the plain `−log p`, the same difference wherever an input lies within the calibration
-/// split's range, and still a difference where both groups lie beyond all of it (a strong attack,
-/// a photograph), where the plain scores both stop at `log(n + 1)`.
+/// `outlier_score − max(adversarial_score, perturbation_score)` with the first two computed on
+/// ``TailReference/extendedLogTail(_:)`` in place of the plain `−log p`: the same difference
+/// wherever an input lies within the calibration split's range, and still a difference where both
+/// lie beyond all of it (a strong attack, a photograph), where the plain scores stop at
+/// `log(n + 1)`. The perturbation group enters on its plain `−log p` (without the offset): noise
+/// says "attack" up to a saturated p-value, but pure noise, beyond everything in the outlier
+/// evidence too, stays an outlier.
 public struct VerdictRule: Sendable {
     /// The calibration it applies.
     public let calibration: VerdictCalibration
@@ -36,7 +44,7 @@ public struct VerdictRule: Sendable {
         self.calibration = calibration
         byName = Dictionary(calibration.references.map { ($0.evidence.description, $0) }, uniquingKeysWith: { a, _ in a })
         minimumPerClass = Self.minimumPerClass(target: calibration.targetFalseFlagRate)
-        used = Array(Set(calibration.outlierGroup.evidence + calibration.adversarialGroup.evidence))
+        used = Array(Set(calibration.outlierGroup.evidence + calibration.adversarialGroup.evidence + (calibration.perturbationGroup?.evidence ?? [])))
     }
 
     /// Per-class references are used when a class has enough calibration points to put
@@ -65,7 +73,10 @@ public struct VerdictRule: Sendable {
         public var outlierScore: Double
         /// Calibrated evidence that the input was pushed across a class boundary.
         public var adversarialScore: Double
-        /// `max(outlierScore, adversarialScore)`; flagged above ``VerdictCalibration/verdictThreshold``.
+        /// Calibrated evidence of perturbation noise in the input, offset onto the verdict scale;
+        /// nil when the calibration has no perturbation group.
+        public var perturbationScore: Double?
+        /// The largest of the three; flagged above ``VerdictCalibration/verdictThreshold``.
         public var verdictScore: Double
         /// The outlier group's score less the adversarial group's, both on extended tails; a flagged
         /// input is an outlier above ``VerdictCalibration/routingBias``.
@@ -98,14 +109,28 @@ public struct VerdictRule: Sendable {
         func group(_ g: VerdictCalibration.GroupReference) -> Double {
             g.sums.extendedLogTail(g.evidence.reduce(0) { $0 + (logP[$1] ?? 0) })
         }
-        return group(calibration.outlierGroup) - group(calibration.adversarialGroup)
+        // The perturbation group on plain p-values: it says whether the input carries noise, not how
+        // far beyond the calibration split; "beyond everything" is the representation groups' call
+        // (pure noise — a pixel-shuffled image, a corrupt file decoded — lies beyond every
+        // calibration image in both, and is an outlier).
+        var perturbation = -Double.infinity
+        if let g = calibration.perturbationGroup {
+            var sum = 0.0
+            for name in g.evidence { sum -= log(pValue(name, s) ?? 1) }
+            perturbation = -log(g.sums.tail(sum))
+        }
+        let adversarial = max(group(calibration.adversarialGroup), perturbation)
+        return group(calibration.outlierGroup) - adversarial
     }
 
-    /// The two group sums for `s`.
-    func groupSums(_ s: InputScores, member: Bool = false) -> (outlier: Double, adversarial: Double) {
+    /// The group sums for `s` (the perturbation group's nil when the calibration has none).
+    func groupSums(_ s: InputScores, member: Bool = false) -> (outlier: Double, adversarial: Double, perturbation: Double?) {
         var p: [String: Double] = [:]
         for name in used { p[name] = pValue(name, s, member: member) }
-        return (Self.fisherSum(calibration.outlierGroup.evidence, p), Self.fisherSum(calibration.adversarialGroup.evidence, p))
+        return (
+            Self.fisherSum(calibration.outlierGroup.evidence, p), Self.fisherSum(calibration.adversarialGroup.evidence, p),
+            calibration.perturbationGroup.map { Self.fisherSum($0.evidence, p) }
+        )
     }
 
     /// Fisher's sum of a group, from p-values.
@@ -119,7 +144,11 @@ public struct VerdictRule: Sendable {
         for name in used { p[name] = pValue(name, s) }
         let outlier = -log(calibration.outlierGroup.sums.tail(Self.fisherSum(calibration.outlierGroup.evidence, p)))
         let adversarial = -log(calibration.adversarialGroup.sums.tail(Self.fisherSum(calibration.adversarialGroup.evidence, p)))
-        let score = max(outlier, adversarial)
+        var perturbation: Double?
+        if let g = calibration.perturbationGroup, let offset = calibration.perturbationOffset {
+            perturbation = -log(g.sums.tail(Self.fisherSum(g.evidence, p))) + offset
+        }
+        let score = max(outlier, adversarial, perturbation ?? -.infinity)
         let routing = routingScore(s)
         let verdict: Verdict =
             score > calibration.verdictThreshold ? (routing > calibration.routingBias ? .outlier : .adversarial) : .inDistribution
@@ -131,7 +160,8 @@ public struct VerdictRule: Sendable {
                 distance: s.distances[l], distanceThreshold: t.distance)
         }
         return Judgement(
-            verdict: verdict, outlierScore: outlier, adversarialScore: adversarial, verdictScore: score, routingScore: routing,
+            verdict: verdict, outlierScore: outlier, adversarialScore: adversarial, perturbationScore: perturbation, verdictScore: score,
+            routingScore: routing,
             reason: reason(verdict, s, p: p, layers: layers), layers: layers, pValues: p)
     }
 
@@ -151,11 +181,12 @@ public struct VerdictRule: Sendable {
             case .distance:
                 guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
                 return String(format: "%@ neighbour distance %.3f, normal ≤ %.3f", f.layer, f.distance, f.distanceThreshold)
-            case .mahalanobis, .squeeze, .roughness, .energy:
+            case .mahalanobis, .squeeze, .roughness, .energy, .noiseFloor:
                 let ref = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
                 let label =
                     switch e.kind {
                     case .roughness: "dark-region roughness (\(e.exponent ?? 0))"
+                    case .noiseFloor: "noise floor"
                     case .squeeze: "squeezing change"
                     case .energy: "energy (no class stands out)"
                     default: "Mahalanobis distance"
@@ -173,7 +204,10 @@ public struct VerdictRule: Sendable {
         case .outlier:
             return "unlike the training data: " + strongest(calibration.outlierGroup.evidence, 2)
         case .adversarial:
-            return "near real data but pushed across a class boundary: " + strongest(calibration.adversarialGroup.evidence, 3)
+            // The perturbation group's pieces compete with the adversarial group's: whichever
+            // is the most abnormal is quoted.
+            let candidates = Array(Set(calibration.adversarialGroup.evidence + (calibration.perturbationGroup?.evidence ?? []))).sorted()
+            return "near real data but pushed across a class boundary: " + strongest(candidates, 3)
         case .inDistribution:
             let support = layers.first.map { "\($0.layer): \($0.predictedClassNeighbours)/\(calibration.k) \(className) neighbours, normal ≥ \($0.threshold)" } ?? ""
             return "consistent with the training data (\(support))"

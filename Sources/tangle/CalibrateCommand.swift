@@ -47,6 +47,12 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first pooling layer>, knn_<first hidden dense layer>, mahalanobis, squeeze, roughness_2, roughness_8).")
     var adversarialEvidence: String?
 
+    @Option(help: "Evidence of perturbation noise, its own group with its own share of the false-flag budget, comma-separated, or 'none' (default: roughness_8 for data on a dark uniform background, and noise_floor).")
+    var perturbationEvidence: String?
+
+    @Option(help: "The perturbation group's share of the target false-flag rate, between 0 and 1.")
+    var perturbationShare: Double = Calibrator.defaultPerturbationShare
+
     func run() throws {
         // Refuse a target the split cannot resolve before any expensive work.
         let card = try ModelFolder(path: model).readCard()
@@ -57,7 +63,10 @@ struct CalibrateCommand: ParsableCommand {
             targetFalseFlagRate: targetFPR,
             outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true),
             adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(
-                roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true))
+                roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true),
+            perturbationEvidence: perturbationEvidence.map { $0 == "none" ? [] : list($0) }
+                ?? Calibrator.defaultPerturbationEvidence(darkBackground: setup.card.profile?.darkBackground ?? true),
+            perturbationShare: perturbationShare)
         try calibrator.check(calibrationCount: setup.card.data.calibration.count)
         let attackList = try attacks.map(parseAttacks) ?? CalibrationRun.defaultAttacks(darkBackground: setup.card.profile?.darkBackground ?? true)
         let outlierSets = try outliers.map { spec -> (String, LabelledImages) in
@@ -77,6 +86,9 @@ struct CalibrateCommand: ParsableCommand {
         print(String(format: "  verdict threshold %.3f; routing bias %.3f", c.verdictThreshold, c.routingBias))
         print("  outlier evidence: \(c.outlierGroup.evidence.joined(separator: ", "))")
         print("  adversarial evidence: \(c.adversarialGroup.evidence.joined(separator: ", "))")
+        if let g = c.perturbationGroup, let offset = c.perturbationOffset {
+            print(String(format: "  perturbation evidence: %@ (offset %.3f onto the verdict scale)", g.evidence.joined(separator: ", "), offset))
+        }
         print(String(format: "  calibration split flagged: %d/%d (%.1f%%)", c.achieved.calibrationFlagged.count, c.achieved.calibrationFlagged.total, 100 * c.achieved.calibrationFlagged.rate))
         for (name, r) in c.achieved.attacks.sorted(by: { $0.key < $1.key }) {
             print(String(format: "  %@: flagged %d/%d (%.1f%%), routed adversarial %.1f%% of flagged", name, r.flagged.count, r.flagged.total, 100 * r.flagged.rate, 100 * r.routed.rate))

@@ -87,6 +87,9 @@ struct Info: ParsableCommand {
         print(String(format: "  verdict threshold %.3f, routing bias %.3f; k %d, k-th distance k %d", c.verdictThreshold, c.routingBias, c.k, c.kDistance))
         print("  outlier evidence: \(c.outlierGroup.evidence.joined(separator: ", "))")
         print("  adversarial evidence: \(c.adversarialGroup.evidence.joined(separator: ", "))")
+        if let g = c.perturbationGroup, let offset = c.perturbationOffset {
+            print(String(format: "  perturbation evidence: %@ (offset %.3f onto the verdict scale)", g.evidence.joined(separator: ", "), offset))
+        }
         print("  k-th neighbour distance thresholds: " + c.layers.compactMap { l in c.layerThresholds[l].map { String(format: "%@ %.3f", l, $0.distance) } }.joined(separator: ", "))
         let flagged = c.achieved.calibrationFlagged
         print(String(format: "  calibration split flagged %d/%d (%.1f%%)", flagged.count, flagged.total, 100 * flagged.rate))
