@@ -133,14 +133,18 @@ public final class Detector: @unchecked Sendable {
         }
         // Roughness and the noise floor read only the input: the images split over the workers.
         let input = SharedPointer(UnsafeMutablePointer(mutating: x))
-        let rough = Self.parallelMap(n) { i in
-            Roughness.exponents.map {
-                Roughness.score(input.base + i * size, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
-            } + [NoiseFloor.score(input.base + i * size, height: shape.height, width: shape.width, channels: shape.channels)]
+        let fromInput = Self.parallelMap(n) { i in
+            let image = input.base + i * size
+            return (
+                roughness: Roughness.exponents.map {
+                    Roughness.score(image, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
+                },
+                noiseFloor: NoiseFloor.score(image, height: shape.height, width: shape.width, channels: shape.channels)
+            )
         }
         for i in 0..<n {
-            results[i].roughness = Array(rough[i].dropLast())
-            results[i].noiseFloor = rough[i].last!
+            results[i].roughness = fromInput[i].roughness
+            results[i].noiseFloor = fromInput[i].noiseFloor
         }
         // Mahalanobis on its layer.
         if let g = gaussian, let idx = try? network.representationIndex(g.layer) {

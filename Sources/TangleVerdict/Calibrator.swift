@@ -179,6 +179,8 @@ public struct Calibrator: Sendable {
             adversarialGroup: .init(evidence: adversarialEvidence, sums: TailReference([])),
             verdictThreshold: .infinity, routingBias: 0, layerThresholds: layerThresholds,
             achieved: .init(calibrationFlagged: .init(count: 0, total: 0), attacks: [:], outliers: [:]), arrival: arrivals)
+        // A placeholder group, so that the references-only rule computes the perturbation pieces'
+        // p-values and sums too; the group is set for real (or left out) below.
         if !perturbationEvidence.isEmpty {
             calibration.perturbationGroup = .init(evidence: perturbationEvidence, sums: TailReference([]))
             calibration.perturbationOffset = 0
