@@ -101,7 +101,7 @@ def main():
     for split, set_name, stride in [("train", "cifar-train", 45), ("test", "cifar-test", 9)]:
         folder = os.path.join(a.cifar, split)
         if not os.path.isdir(folder):
-            sys.exit(f"{folder} is missing: mkdir -p {a.cifar} && tar -xzf ../shared/data/cifar10/{split}.tar.gz -C {a.cifar}")
+            sys.exit(f"{folder} is missing: put CIFAR-10 there as the README says (mkdir -p {a.cifar} && tar -xzf {split}.tar.gz -C {a.cifar}), or pass --cifar DIR")
         picked = cifar_pick(folder, 100, stride)
         for i, (cls, path) in enumerate(picked):
             im = Image.open(path).convert("RGB")
