@@ -26,6 +26,8 @@ public struct InputScores: Sendable {
     public var roughness: [Double] = []
     /// The input's noise floor (``NoiseFloor``).
     public var noiseFloor: Double = 0
+    /// How much image it keeps at a coarse scale (``Coherence``).
+    public var coherence: Double = 1
     /// What the input looked like when it arrived, before preprocessing (set by whoever read it:
     /// the judge from the decoded file, an evaluation from its set); nil when unknown.
     public var arrival: ArrivalStatistics?
@@ -139,12 +141,14 @@ public final class Detector: @unchecked Sendable {
                 roughness: Roughness.exponents.map {
                     Roughness.score(image, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
                 },
-                noiseFloor: NoiseFloor.score(image, height: shape.height, width: shape.width, channels: shape.channels)
+                noiseFloor: NoiseFloor.score(image, height: shape.height, width: shape.width, channels: shape.channels),
+                coherence: Coherence.score(image, height: shape.height, width: shape.width, channels: shape.channels)
             )
         }
         for i in 0..<n {
             results[i].roughness = fromInput[i].roughness
             results[i].noiseFloor = fromInput[i].noiseFloor
+            results[i].coherence = fromInput[i].coherence
         }
         // Mahalanobis on its layer.
         if let g = gaussian, let idx = try? network.representationIndex(g.layer) {

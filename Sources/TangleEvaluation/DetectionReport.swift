@@ -85,6 +85,7 @@ public struct DetectionReport: Codable, Sendable {
         for (l, name) in layers.enumerated() { t["knn_\(name)"] = s.map { $0.distances[l] } }
         for (i, e) in Roughness.exponents.enumerated() { t["roughness_\(e)"] = s.map { i < $0.roughness.count ? $0.roughness[i] : 0 } }
         t["noise_floor"] = s.map(\.noiseFloor)
+        t["incoherence"] = s.map { 1 - $0.coherence }
         if j.contains(where: { $0.perturbationScore != nil }) { t["perturbation_score"] = j.map { $0.perturbationScore ?? 0 } }
         return t
     }

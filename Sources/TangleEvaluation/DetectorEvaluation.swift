@@ -213,12 +213,12 @@ public struct DetectorEvaluation {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         struct Row: Encodable {
             var label: Int32, prediction: Int, probability: Double, lse: Double, counts: [[Int]], distances: [Double]
-            var credibility: Double, mahalanobis: Double?, squeeze: Double, roughness: [Double], noiseFloor: Double
+            var credibility: Double, mahalanobis: Double?, squeeze: Double, roughness: [Double], noiseFloor: Double, coherence: Double
         }
         let rows = zip(s, labels).map {
             Row(label: $1, prediction: $0.prediction, probability: $0.probability, lse: $0.logSumExp, counts: $0.labelCounts,
                 distances: $0.distances, credibility: $0.dknn?.credibility ?? 0, mahalanobis: $0.mahalanobis, squeeze: $0.squeeze, roughness: $0.roughness,
-                noiseFloor: $0.noiseFloor)
+                noiseFloor: $0.noiseFloor, coherence: $0.coherence)
         }
         try JSONEncoder().encode(rows).write(to: URL(fileURLWithPath: "\(dir)/\(name).json"))
         try Data(bytes: images, count: count * imageSize * 4).write(to: URL(fileURLWithPath: "\(dir)/\(name).f32"))

@@ -141,6 +141,7 @@ public struct Calibrator: Sendable {
         candidates.append(Evidence(.energy))
         candidates += Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
         candidates.append(Evidence(.noiseFloor))
+        candidates.append(Evidence(.incoherence))
         let arrivals = arrivalRanges.flatMap { clean.allSatisfy { $0.arrival != nil } ? $0 : nil }
         if arrivals != nil { candidates += [Evidence(.arrivalSize), Evidence(.arrivalColour)] }
         let references = candidates.map { e -> VerdictCalibration.EvidenceReference in

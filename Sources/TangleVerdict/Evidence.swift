@@ -26,6 +26,8 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         case energy
         /// The input's noise floor (``NoiseFloor``): how rough its smoothest quarter is.
         case noiseFloor = "noise_floor"
+        /// How little image the input keeps at a coarse scale, `1 − ` ``Coherence``: high for pure noise.
+        case incoherence
     }
 
     /// What is measured.
@@ -48,7 +50,7 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         switch kind {
         case .predictedClassNeighbours, .distance: "\(kind.rawValue)_\(layer ?? "?")"
         case .roughness: "roughness_\(exponent ?? 0)"
-        case .mahalanobis, .squeeze, .arrivalSize, .arrivalColour, .energy, .noiseFloor: kind.rawValue
+        case .mahalanobis, .squeeze, .arrivalSize, .arrivalColour, .energy, .noiseFloor, .incoherence: kind.rawValue
         }
     }
 
@@ -84,6 +86,8 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
             return -s.logSumExp
         case .noiseFloor:
             return s.noiseFloor
+        case .incoherence:
+            return 1 - s.coherence
         }
     }
 }

@@ -25,6 +25,7 @@ public struct InputScoresView: Sendable {
         for (l, name) in layers.enumerated() where l < s.distances.count { n["knn_\(name)"] = s.distances[l] }
         for (i, e) in Roughness.exponents.enumerated() where i < s.roughness.count { n["roughness_\(e)"] = s.roughness[i] }
         n["noise_floor"] = s.noiseFloor
+        n["coherence"] = s.coherence
         if let ranges = arrivals, let a = s.arrival {
             n["arrival_size"] = ranges.sizeScore(a)
             n["arrival_colour"] = ranges.colourScore(a)

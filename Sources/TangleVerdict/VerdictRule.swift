@@ -24,13 +24,14 @@ import TangleDkNN
 /// An input is flagged when `verdict_score` exceeds the calibrated threshold (set so that the
 /// target fraction of calibration inputs is flagged). A flagged input is an `outlier` when
 /// `routing_score` exceeds the calibrated routing bias, else `adversarial`: `routing_score` is
-/// `outlier_score − max(adversarial_score, perturbation_score)` with the first two computed on
-/// ``TailReference/extendedLogTail(_:)`` in place of the plain `−log p`: the same difference
-/// wherever an input lies within the calibration split's range, and still a difference where both
-/// lie beyond all of it (a strong attack, a photograph), where the plain scores stop at
-/// `log(n + 1)`. The perturbation group enters on its plain `−log p` (without the offset): noise
-/// says "attack" up to a saturated p-value, but pure noise, beyond everything in the outlier
-/// evidence too, stays an outlier.
+/// `outlier_score − max(adversarial_score, perturbation_score)` computed on
+/// ``TailReference/extendedLogTail(_:)`` in place of the plain `−log p` (and without the offset):
+/// the same difference wherever an input lies within the calibration split's range, and still a
+/// difference where the groups lie beyond all of it (a strong attack, a photograph), where the
+/// plain scores stop at `log(n + 1)`. One exception: an input with less image at a coarse scale
+/// than every calibration image (``Coherence``: pure noise, such as a corrupt file decoded into
+/// random pixels) has its perturbation group on the plain `−log p`, so that noise without an
+/// object stays an outlier.
 public struct VerdictRule: Sendable {
     /// The calibration it applies.
     public let calibration: VerdictCalibration
@@ -109,18 +110,33 @@ public struct VerdictRule: Sendable {
         func group(_ g: VerdictCalibration.GroupReference) -> Double {
             g.sums.extendedLogTail(g.evidence.reduce(0) { $0 + (logP[$1] ?? 0) })
         }
-        // The perturbation group on plain p-values: it says whether the input carries noise, not how
-        // far beyond the calibration split; "beyond everything" is the representation groups' call
-        // (pure noise — a pixel-shuffled image, a corrupt file decoded — lies beyond every
-        // calibration image in both, and is an outlier).
+        // The perturbation group. An attacked image keeps its object under the noise: its noise
+        // counts as far beyond the calibration split as it lies (extended tail, like the other
+        // groups). An input with less image at a coarse scale than every calibration image is pure
+        // noise — a pixel-shuffled image, a corrupt file decoded — and its noise counts only up to a
+        // saturated p-value, leaving "beyond everything" to the outlier group.
         var perturbation = -Double.infinity
         if let g = calibration.perturbationGroup {
-            var sum = 0.0
-            for name in g.evidence { sum -= log(pValue(name, s) ?? 1) }
-            perturbation = -log(g.sums.tail(sum))
+            if hasImageUnderTheNoise(s) {
+                perturbation = group(g)
+            } else {
+                var sum = 0.0
+                for name in g.evidence { sum -= log(pValue(name, s) ?? 1) }
+                perturbation = -log(g.sums.tail(sum))
+            }
         }
         let adversarial = max(group(calibration.adversarialGroup), perturbation)
         return group(calibration.outlierGroup) - adversarial
+    }
+
+    /// Whether `s` keeps at least as much image at a coarse scale (``Coherence``) as the least
+    /// coherent calibration image; false for a calibration without the `incoherence` reference
+    /// (made before it), which routes every input's noise on plain p-values, as it was made to.
+    func hasImageUnderTheNoise(_ s: InputScores) -> Bool {
+        guard let ref = byName[Evidence(.incoherence).description], let top = ref.all.values.last,
+            let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival)
+        else { return false }
+        return v <= top
     }
 
     /// The group sums for `s` (the perturbation group's nil when the calibration has none).
@@ -181,12 +197,13 @@ public struct VerdictRule: Sendable {
             case .distance:
                 guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
                 return String(format: "%@ neighbour distance %.3f, normal ≤ %.3f", f.layer, f.distance, f.distanceThreshold)
-            case .mahalanobis, .squeeze, .roughness, .energy, .noiseFloor:
+            case .mahalanobis, .squeeze, .roughness, .energy, .noiseFloor, .incoherence:
                 let ref = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
                 let label =
                     switch e.kind {
                     case .roughness: "dark-region roughness (\(e.exponent ?? 0))"
                     case .noiseFloor: "noise floor"
+                    case .incoherence: "incoherence (no image under the noise)"
                     case .squeeze: "squeezing change"
                     case .energy: "energy (no class stands out)"
                     default: "Mahalanobis distance"
