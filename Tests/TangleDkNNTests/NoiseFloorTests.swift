@@ -12,7 +12,7 @@ import Testing
     /// only the final interpolation rounds.
     @Test func matchesTheReferenceValues() throws {
         let cases = try #require(ReferenceFixture.json()["noise_floor_cases"] as? [[String: Any]])
-        #expect(cases.count == 5)
+        #expect(cases.count == 6)
         for c in cases {
             let h = try #require(c["height"] as? Int), w = try #require(c["width"] as? Int), ch = try #require(c["channels"] as? Int)
             let x = doubles(c["x"]).map(Float.init)

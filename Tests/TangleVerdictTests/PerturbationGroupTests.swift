@@ -110,3 +110,42 @@ import TangleDkNN
         #expect(Calibrator.defaultPerturbationEvidence(darkBackground: false) == ["noise_floor"])
     }
 }
+
+/// Routing of noise: an attacked image keeps its object under the noise and its noise counts as far
+/// as it lies; pure noise, with less image at a coarse scale than any calibration image, counts
+/// only up to a saturated p-value, so it stays an outlier.
+@Suite struct NoiseRoutingTests {
+    /// `scores(i)` with noise floors in [0, 0.02] and coherence in [0.4, 0.8], like clean images.
+    func clean(_ i: Int) -> InputScores {
+        var s = scores(i)
+        s.noiseFloor = Double((i * 104_729) % 97) / 97 * 0.02
+        s.coherence = 0.4 + Double((i * 7_919) % 89) / 89 * 0.4
+        return s
+    }
+
+    @Test func pureNoiseIsAnOutlierAndAnAttackedImageIsNot() throws {
+        let split = (0..<400).map(clean)
+        let c = try Calibrator(
+            targetFalseFlagRate: 0.05, outlierEvidence: Calibrator.defaultOutlierEvidence(roles: roles),
+            adversarialEvidence: Calibrator.defaultAdversarialEvidence(roles: roles), perturbationEvidence: ["noise_floor"]
+        ).calibrate(subject: subject, clean: split, labels: split.map { _ in 0 }, attacks: [], outliers: [])
+        #expect(c.references.contains { $0.evidence == Evidence(.incoherence) })
+        let rule = VerdictRule(calibration: c)
+        // Far from the data early on and very noisy: with image left under the noise, and without.
+        var attacked = scores(3, far: 3, pushed: 0.3, prediction: 1)
+        attacked.noiseFloor = 5
+        attacked.coherence = 0.5
+        var noise = attacked
+        noise.coherence = 0.05
+        #expect(rule.hasImageUnderTheNoise(attacked) && !rule.hasImageUnderTheNoise(noise))
+        let a = rule.judge(attacked), n = rule.judge(noise)
+        #expect(a.verdict != .inDistribution && n.verdict != .inDistribution)
+        #expect(a.routingScore < n.routingScore)
+        #expect(n.verdict == .outlier, "routing \(n.routingScore), bias \(c.routingBias)")
+        #expect(a.verdict == .adversarial, "routing \(a.routingScore), bias \(c.routingBias)")
+        // A calibration made before the incoherence reference treats every input as pure noise.
+        var old = c
+        old.references.removeAll { $0.evidence == Evidence(.incoherence) }
+        #expect(!VerdictRule(calibration: old).hasImageUnderTheNoise(attacked))
+    }
+}
