@@ -79,8 +79,9 @@ public struct VerdictRule: Sendable {
         public var perturbationScore: Double?
         /// The largest of the three; flagged above ``VerdictCalibration/verdictThreshold``.
         public var verdictScore: Double
-        /// The outlier group's score less the adversarial group's, both on extended tails; a flagged
-        /// input is an outlier above ``VerdictCalibration/routingBias``.
+        /// The outlier group's score less the larger of the adversarial and perturbation groups',
+        /// on extended tails (see the type's description); a flagged input is an outlier above
+        /// ``VerdictCalibration/routingBias``.
         public var routingScore: Double
         /// Why, in words.
         public var reason: String
@@ -98,9 +99,10 @@ public struct VerdictRule: Sendable {
         return member ? r.tailOfMember(v) : r.tail(v)
     }
 
-    /// `outlier_score − adversarial_score` on extended tails (see the type's description): each
-    /// piece's `−log p` from ``TailReference/extendedLogTail(_:)``, summed per group, and the sum's
-    /// own extended `−log p` against the group's calibration sums.
+    /// `outlier_score − max(adversarial_score, perturbation_score)` on extended tails (see the
+    /// type's description): each piece's `−log p` from ``TailReference/extendedLogTail(_:)``,
+    /// summed per group, and the sum's own extended `−log p` against the group's calibration sums;
+    /// the perturbation group on its plain `−log p` for pure noise (``hasImageUnderTheNoise(_:)``).
     func routingScore(_ s: InputScores) -> Double {
         var logP: [String: Double] = [:]
         for name in used {
