@@ -103,7 +103,8 @@ public struct VerdictRule: Sendable {
     /// type's description): each piece's `−log p` from ``TailReference/extendedLogTail(_:)``,
     /// summed per group, and the sum's own extended `−log p` against the group's calibration sums;
     /// the perturbation group on its plain `−log p` for pure noise (``hasImageUnderTheNoise(_:)``).
-    func routingScore(_ s: InputScores) -> Double {
+    /// - Parameter p: the plain p-values ``judge(_:)`` already computed, by name.
+    func routingScore(_ s: InputScores, plain p: [String: Double]) -> Double {
         var logP: [String: Double] = [:]
         for name in used {
             guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival) else { continue }
@@ -119,13 +120,7 @@ public struct VerdictRule: Sendable {
         // saturated p-value, leaving "beyond everything" to the outlier group.
         var perturbation = -Double.infinity
         if let g = calibration.perturbationGroup {
-            if hasImageUnderTheNoise(s) {
-                perturbation = group(g)
-            } else {
-                var sum = 0.0
-                for name in g.evidence { sum -= log(pValue(name, s) ?? 1) }
-                perturbation = -log(g.sums.tail(sum))
-            }
+            perturbation = hasImageUnderTheNoise(s) ? group(g) : -log(g.sums.tail(Self.fisherSum(g.evidence, p)))
         }
         let adversarial = max(group(calibration.adversarialGroup), perturbation)
         return group(calibration.outlierGroup) - adversarial
@@ -167,7 +162,7 @@ public struct VerdictRule: Sendable {
             perturbation = -log(g.sums.tail(Self.fisherSum(g.evidence, p))) + offset
         }
         let score = max(outlier, adversarial, perturbation ?? -.infinity)
-        let routing = routingScore(s)
+        let routing = routingScore(s, plain: p)
         let verdict: Verdict =
             score > calibration.verdictThreshold ? (routing > calibration.routingBias ? .outlier : .adversarial) : .inDistribution
         let layers = calibration.layers.enumerated().compactMap { (l, name) -> LayerFigures? in

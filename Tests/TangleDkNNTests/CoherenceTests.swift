@@ -9,12 +9,10 @@ import Testing
 
     /// Every case of `Tests/Fixtures/reference.json` (numpy, from the definition with reshapes).
     @Test func matchesTheReferenceValues() throws {
-        let cases = try #require(ReferenceFixture.json()["noise_floor_cases"] as? [[String: Any]])
+        let cases = try InputFixtureCase.all()
+        #expect(cases.count == 6)
         for c in cases {
-            let h = try #require(c["height"] as? Int), w = try #require(c["width"] as? Int), ch = try #require(c["channels"] as? Int)
-            let expected = try #require((c["coherence"] as? NSNumber)?.doubleValue)
-            let x = doubles(c["x"]).map(Float.init)
-            #expect(abs(coherence(x, h, w, ch) - expected) <= 1e-12, "\(c["name"] ?? "?")")
+            #expect(abs(c.score(Coherence.score) - c.coherence) <= 1e-12, "\(c.name)")
         }
     }
 

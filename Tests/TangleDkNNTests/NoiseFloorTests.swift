@@ -11,14 +11,10 @@ import Testing
     /// slices): the inputs are on the 2^-10 grid, so every kernel response is exact in float32 and
     /// only the final interpolation rounds.
     @Test func matchesTheReferenceValues() throws {
-        let cases = try #require(ReferenceFixture.json()["noise_floor_cases"] as? [[String: Any]])
+        let cases = try InputFixtureCase.all()
         #expect(cases.count == 6)
         for c in cases {
-            let h = try #require(c["height"] as? Int), w = try #require(c["width"] as? Int), ch = try #require(c["channels"] as? Int)
-            let x = doubles(c["x"]).map(Float.init)
-            #expect(x.count == h * w * ch)
-            let expected = try #require((c["noise_floor"] as? NSNumber)?.doubleValue)
-            #expect(abs(floor(x, h, w, ch) - expected) <= 1e-12, "\(c["name"] ?? "?")")
+            #expect(abs(c.score(NoiseFloor.score) - c.noiseFloor) <= 1e-12, "\(c.name)")
         }
     }
 
