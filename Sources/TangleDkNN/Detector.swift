@@ -28,6 +28,8 @@ public struct InputScores: Sendable {
     public var noiseFloor: Double = 0
     /// How much image it keeps at a coarse scale (``Coherence``).
     public var coherence: Double = 1
+    /// How its content sits in the frame (``Framing``).
+    public var framing = Framing(edgeToEdge: 0, spanShortfall: 0)
     /// What the input looked like when it arrived, before preprocessing (set by whoever read it:
     /// the judge from the decoded file, an evaluation from its set); nil when unknown.
     public var arrival: ArrivalStatistics?
@@ -133,7 +135,7 @@ public final class Detector: @unchecked Sendable {
                     prediction: best, probability: Double(probs[i * classes + best]), logSumExp: lse, labelCounts: [],
                     distances: [], dknn: nil, mahalanobis: nil, squeeze: 0))
         }
-        // Roughness and the noise floor read only the input: the images split over the workers.
+        // Roughness, the noise floor, coherence and framing read only the input: the images split over the workers.
         let input = SharedPointer(UnsafeMutablePointer(mutating: x))
         let fromInput = Self.parallelMap(n) { i in
             let image = input.base + i * size
@@ -142,13 +144,15 @@ public final class Detector: @unchecked Sendable {
                     Roughness.score(image, height: shape.height, width: shape.width, channels: shape.channels, exponent: $0)
                 },
                 noiseFloor: NoiseFloor.score(image, height: shape.height, width: shape.width, channels: shape.channels),
-                coherence: Coherence.score(image, height: shape.height, width: shape.width, channels: shape.channels)
+                coherence: Coherence.score(image, height: shape.height, width: shape.width, channels: shape.channels),
+                framing: Framing.measure(image, height: shape.height, width: shape.width, channels: shape.channels)
             )
         }
         for i in 0..<n {
             results[i].roughness = fromInput[i].roughness
             results[i].noiseFloor = fromInput[i].noiseFloor
             results[i].coherence = fromInput[i].coherence
+            results[i].framing = fromInput[i].framing
         }
         // Mahalanobis on its layer.
         if let g = gaussian, let idx = try? network.representationIndex(g.layer) {

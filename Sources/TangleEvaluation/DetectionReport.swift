@@ -86,6 +86,8 @@ public struct DetectionReport: Codable, Sendable {
         for (i, e) in Roughness.exponents.enumerated() { t["roughness_\(e)"] = s.map { i < $0.roughness.count ? $0.roughness[i] : 0 } }
         t["noise_floor"] = s.map(\.noiseFloor)
         t["incoherence"] = s.map { 1 - $0.coherence }
+        t["edge_to_edge"] = s.map(\.framing.edgeToEdge)
+        t["span_shortfall"] = s.map(\.framing.spanShortfall)
         if j.contains(where: { $0.perturbationScore != nil }) { t["perturbation_score"] = j.map { $0.perturbationScore ?? 0 } }
         return t
     }

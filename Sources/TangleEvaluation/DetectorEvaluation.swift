@@ -76,7 +76,9 @@ public struct DetectorEvaluation {
             let layers = setup.detector.index.layers.map(\.name)
             let calibrator = Calibrator(
                 targetFalseFlagRate: 0.05,
-                outlierEvidence: Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true),
+                outlierEvidence: Calibrator.defaultOutlierEvidence(
+                roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true,
+                darkBackground: setup.card.profile?.darkBackground ?? true),
                 adversarialEvidence: Calibrator.defaultAdversarialEvidence(
                 roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true),
                 perturbationEvidence: Calibrator.defaultPerturbationEvidence(darkBackground: setup.card.profile?.darkBackground ?? true))
@@ -214,11 +216,12 @@ public struct DetectorEvaluation {
         struct Row: Encodable {
             var label: Int32, prediction: Int, probability: Double, lse: Double, counts: [[Int]], distances: [Double]
             var credibility: Double, mahalanobis: Double?, squeeze: Double, roughness: [Double], noiseFloor: Double, coherence: Double
+            var edgeToEdge: Double, spanShortfall: Double
         }
         let rows = zip(s, labels).map {
             Row(label: $1, prediction: $0.prediction, probability: $0.probability, lse: $0.logSumExp, counts: $0.labelCounts,
                 distances: $0.distances, credibility: $0.dknn?.credibility ?? 0, mahalanobis: $0.mahalanobis, squeeze: $0.squeeze, roughness: $0.roughness,
-                noiseFloor: $0.noiseFloor, coherence: $0.coherence)
+                noiseFloor: $0.noiseFloor, coherence: $0.coherence, edgeToEdge: $0.framing.edgeToEdge, spanShortfall: $0.framing.spanShortfall)
         }
         try JSONEncoder().encode(rows).write(to: URL(fileURLWithPath: "\(dir)/\(name).json"))
         try Data(bytes: images, count: count * imageSize * 4).write(to: URL(fileURLWithPath: "\(dir)/\(name).f32"))

@@ -24,15 +24,19 @@ public struct Calibrator: Sendable {
 
     /// The default outlier evidence, by role: the k-th-neighbour distances in the pooling layers
     /// (inputs unlike anything in the training data are far from it there), the energy (no class's
-    /// logit stands out) and, with `arrival`, how far the input as it arrived lies outside the
-    /// training images' sizes and colour (``ArrivalRanges``).
+    /// logit stands out), with `arrival` how far the input as it arrived lies outside the training
+    /// images' sizes and colour (``ArrivalRanges``), and — only where the training images lie on a
+    /// dark, uniform background (`darkBackground`) — how the content sits in the frame
+    /// (``Framing``): crossing it edge to edge, or leaving it empty around a small object.
     ///
     /// Chosen on development data (`docs/DETECTION.md`): the energy flags 85 % of grey 28x28
     /// letterboxed photographs instead of 76 % at the same false-flag rate; both pooling distances
-    /// keep handwritten digits flagged (without `pool2`'s, 84 % of them instead of 99 %).
-    public static func defaultOutlierEvidence(roles: LayerRoles, arrival: Bool = false) -> [String] {
+    /// keep handwritten digits flagged (without `pool2`'s, 84 % of them instead of 99 %); the
+    /// framing pieces flag the letterboxed grey photographs the network takes for bags.
+    public static func defaultOutlierEvidence(roles: LayerRoles, arrival: Bool = false, darkBackground: Bool = true) -> [String] {
         roles.pooling.prefix(2).map { Evidence(.distance, layer: $0).description } + [Evidence(.energy).description]
             + (arrival ? [Evidence(.arrivalSize).description, Evidence(.arrivalColour).description] : [])
+            + (darkBackground ? [Evidence(.edgeToEdge).description, Evidence(.spanShortfall).description] : [])
     }
 
     /// The default adversarial evidence, by role: predicted-class neighbours in the first pooling
@@ -142,6 +146,7 @@ public struct Calibrator: Sendable {
         candidates += Roughness.exponents.map { Evidence(.roughness, exponent: $0) }
         candidates.append(Evidence(.noiseFloor))
         candidates.append(Evidence(.incoherence))
+        candidates += [Evidence(.edgeToEdge), Evidence(.spanShortfall)]
         let arrivals = arrivalRanges.flatMap { clean.allSatisfy { $0.arrival != nil } ? $0 : nil }
         if arrivals != nil { candidates += [Evidence(.arrivalSize), Evidence(.arrivalColour)] }
         let references = candidates.map { e -> VerdictCalibration.EvidenceReference in

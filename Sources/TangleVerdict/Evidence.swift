@@ -28,6 +28,12 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
         case noiseFloor = "noise_floor"
         /// How little image the input keeps at a coarse scale, `1 − ` ``Coherence``: high for pure noise.
         case incoherence
+        /// The fraction of rows or columns the input's content crosses edge to edge
+        /// (``Framing/edgeToEdge``): high for a photograph letterboxed onto black.
+        case edgeToEdge = "edge_to_edge"
+        /// How much of the frame its content leaves empty along its longer side
+        /// (``Framing/spanShortfall``): high for a small object on black.
+        case spanShortfall = "span_shortfall"
     }
 
     /// What is measured.
@@ -45,12 +51,13 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The name used in records and reports: `neighbours_pool1`, `knn_pool2`, `mahalanobis`,
-    /// `squeeze`, `roughness_8`, `energy`, `arrival_size`, `arrival_colour`, `noise_floor`.
+    /// `squeeze`, `roughness_8`, `energy`, `arrival_size`, `arrival_colour`, `noise_floor`, `incoherence`,
+    /// `edge_to_edge`, `span_shortfall`.
     public var description: String {
         switch kind {
         case .predictedClassNeighbours, .distance: "\(kind.rawValue)_\(layer ?? "?")"
         case .roughness: "roughness_\(exponent ?? 0)"
-        case .mahalanobis, .squeeze, .arrivalSize, .arrivalColour, .energy, .noiseFloor, .incoherence: kind.rawValue
+        case .mahalanobis, .squeeze, .arrivalSize, .arrivalColour, .energy, .noiseFloor, .incoherence, .edgeToEdge, .spanShortfall: kind.rawValue
         }
     }
 
@@ -88,6 +95,10 @@ public struct Evidence: Codable, Sendable, Hashable, CustomStringConvertible {
             return s.noiseFloor
         case .incoherence:
             return 1 - s.coherence
+        case .edgeToEdge:
+            return s.framing.edgeToEdge
+        case .spanShortfall:
+            return s.framing.spanShortfall
         }
     }
 }

@@ -26,6 +26,8 @@ public struct InputScoresView: Sendable {
         for (i, e) in Roughness.exponents.enumerated() where i < s.roughness.count { n["roughness_\(e)"] = s.roughness[i] }
         n["noise_floor"] = s.noiseFloor
         n["coherence"] = s.coherence
+        n["edge_to_edge"] = s.framing.edgeToEdge
+        n["span_shortfall"] = s.framing.spanShortfall
         if let ranges = arrivals, let a = s.arrival {
             n["arrival_size"] = ranges.sizeScore(a)
             n["arrival_colour"] = ranges.colourScore(a)

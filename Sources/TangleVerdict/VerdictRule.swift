@@ -194,6 +194,12 @@ public struct VerdictRule: Sendable {
             case .distance:
                 guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
                 return String(format: "%@ neighbour distance %.3f, normal ≤ %.3f", f.layer, f.distance, f.distanceThreshold)
+            case .edgeToEdge:
+                let normal = ref.reference(predicted: s.prediction, minimum: minimumPerClass).threshold(flagging: calibration.targetFalseFlagRate)
+                return String(format: "content crosses %.0f%% of the frame edge to edge, normal ≤ %.0f%%", v * 100, normal * 100)
+            case .spanShortfall:
+                let normal = ref.reference(predicted: s.prediction, minimum: minimumPerClass).threshold(flagging: calibration.targetFalseFlagRate)
+                return String(format: "content spans %.0f%% of the frame, normal ≥ %.0f%%", (1 - v) * 100, (1 - normal) * 100)
             case .mahalanobis, .squeeze, .roughness, .energy, .noiseFloor, .incoherence:
                 let ref = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
                 let label =

@@ -61,7 +61,9 @@ struct CalibrateCommand: ParsableCommand {
         let layers = setup.detector.index.layers.map(\.name)
         let calibrator = Calibrator(
             targetFalseFlagRate: targetFPR,
-            outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true),
+            outlierEvidence: outlierEvidence.map(list) ?? Calibrator.defaultOutlierEvidence(
+                roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true,
+                darkBackground: setup.card.profile?.darkBackground ?? true),
             adversarialEvidence: adversarialEvidence.map(list) ?? Calibrator.defaultAdversarialEvidence(
                 roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true),
             perturbationEvidence: perturbationEvidence.map { $0 == "none" ? [] : list($0) }

@@ -10,7 +10,7 @@ import Testing
     /// Every case of `Tests/Fixtures/reference.json` (numpy, from the definition with reshapes).
     @Test func matchesTheReferenceValues() throws {
         let cases = try InputFixtureCase.all()
-        #expect(cases.count == 6)
+        #expect(cases.count == 7)
         for c in cases {
             #expect(abs(c.score(Coherence.score) - c.coherence) <= 1e-12, "\(c.name)")
         }

@@ -7,6 +7,7 @@ struct InputFixtureCase {
     var height: Int, width: Int, channels: Int
     var x: [Float]
     var noiseFloor: Double, coherence: Double
+    var edgeToEdge: Double, spanShortfall: Double
 
     /// Every case; fails when the file or a field is missing, never skips.
     static func all() throws -> [InputFixtureCase] {
@@ -15,12 +16,14 @@ struct InputFixtureCase {
         }
         return try cases.map { c in
             guard let h = c["height"] as? Int, let w = c["width"] as? Int, let ch = c["channels"] as? Int,
-                let floor = (c["noise_floor"] as? NSNumber)?.doubleValue, let coherence = (c["coherence"] as? NSNumber)?.doubleValue
+                let floor = (c["noise_floor"] as? NSNumber)?.doubleValue, let coherence = (c["coherence"] as? NSNumber)?.doubleValue,
+                let edge = (c["edge_to_edge"] as? NSNumber)?.doubleValue, let shortfall = (c["span_shortfall"] as? NSNumber)?.doubleValue
             else { throw FixtureError("a noise_floor_case lacks a field: \(c["name"] ?? "?")") }
             let x = doubles(c["x"]).map(Float.init)
             guard x.count == h * w * ch else { throw FixtureError("\(c["name"] ?? "?") holds \(x.count) values for \(h)x\(w)x\(ch)") }
             return InputFixtureCase(
-                name: c["name"] as? String ?? "?", height: h, width: w, channels: ch, x: x, noiseFloor: floor, coherence: coherence)
+                name: c["name"] as? String ?? "?", height: h, width: w, channels: ch, x: x, noiseFloor: floor, coherence: coherence,
+                edgeToEdge: edge, spanShortfall: shortfall)
         }
     }
 

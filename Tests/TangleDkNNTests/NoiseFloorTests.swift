@@ -12,7 +12,7 @@ import Testing
     /// only the final interpolation rounds.
     @Test func matchesTheReferenceValues() throws {
         let cases = try InputFixtureCase.all()
-        #expect(cases.count == 6)
+        #expect(cases.count == 7)
         for c in cases {
             #expect(abs(c.score(NoiseFloor.score) - c.noiseFloor) <= 1e-12, "\(c.name)")
         }

@@ -260,12 +260,14 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         let reference = Architecture.reference(input: Shape3(height: 32, width: 32, channels: 3), classes: 10)
         let r = LayerRoles(architecture: reference, among: ["logits", "fc2", "fc1", "pool2", "pool1"])
         #expect(r == LayerRoles(pooling: ["pool1", "pool2"], dense: ["fc1", "fc2"]))
-        #expect(Calibrator.defaultOutlierEvidence(roles: r) == ["knn_pool1", "knn_pool2", "energy"])
-        #expect(Calibrator.defaultOutlierEvidence(roles: r, arrival: true) == ["knn_pool1", "knn_pool2", "energy", "arrival_size", "arrival_colour"])
+        #expect(Calibrator.defaultOutlierEvidence(roles: r, darkBackground: false) == ["knn_pool1", "knn_pool2", "energy"])
+        #expect(
+            Calibrator.defaultOutlierEvidence(roles: r, arrival: true)
+                == ["knn_pool1", "knn_pool2", "energy", "arrival_size", "arrival_colour", "edge_to_edge", "span_shortfall"])
         #expect(Array(Calibrator.defaultAdversarialEvidence(roles: r).prefix(2)) == ["neighbours_pool1", "knn_fc1"])
         // An index without the pooling layers has no pooling evidence, rather than whatever comes first.
         let late = LayerRoles(architecture: reference, among: ["fc1", "fc2", "logits"])
-        #expect(Calibrator.defaultOutlierEvidence(roles: late) == ["energy"])
+        #expect(Calibrator.defaultOutlierEvidence(roles: late, darkBackground: false) == ["energy"])
         #expect(Calibrator.defaultAdversarialEvidence(roles: late).first == "knn_fc1")
     }
 
