@@ -5,9 +5,10 @@ import Foundation
 /// A pixel is *content* when any of its channels is brighter than ``level``. Two measures follow:
 ///
 /// - **edge to edge**: the larger of the fraction of rows and the fraction of columns that are
-///   content from one edge of the image to the other. A garment leaves black around its outline,
-///   so few lines are crossed (Fashion-MNIST's calibration split: at most 12 of 28 lines at the
-///   99th percentile, clutch bags the most). A photograph letterboxed onto black and shrunk to
+///   content from one edge of the image to the other. A garment leaves black around most of its
+///   outline: it crosses only the lines its body fills from edge to edge (Fashion-MNIST's
+///   calibration split: at most 12 of 28 lines at the 99th percentile; shirts and clutch bags
+///   the most). A photograph letterboxed onto black and shrunk to
 ///   the model's size is a band of texture crossing every line it covers — the "bag" a letterbox
 ///   draws (issue 14).
 /// - **span shortfall**: `1 −` the larger of the content's bounding-box height over the image

@@ -302,7 +302,7 @@ func calibrator(_ target: Double = 0.05) -> Calibrator {
         let clean = (0..<400).map { scores($0) }
         let cleanArrived = clean.map { arrived($0, arrival(28, 28)) }
         var c = calibrator()
-        c.outlierEvidence = Calibrator.defaultOutlierEvidence(roles: LayerRoles(pooling: ["a", "b"], dense: ["c"]), arrival: true)
+        c.outlierEvidence = Calibrator.defaultOutlierEvidence(roles: LayerRoles(pooling: ["a", "b"], dense: ["c"]), arrival: true, darkBackground: false)
         #expect(c.outlierEvidence.suffix(2) == ["arrival_size", "arrival_colour"])
         c.arrivalRanges = ranges
         let calibration = try c.calibrate(subject: subject, clean: cleanArrived, labels: clean.map { _ in 0 }, attacks: [], outliers: [])
