@@ -8,9 +8,8 @@ import Foundation
 ///   content from one edge of the image to the other. A garment leaves black around most of its
 ///   outline: it crosses only the lines its body fills from edge to edge (Fashion-MNIST's
 ///   calibration split: at most 12 of 28 lines at the 99th percentile; shirts and clutch bags
-///   the most). A photograph letterboxed onto black and shrunk to
-///   the model's size is a band of texture crossing every line it covers — the "bag" a letterbox
-///   draws (issue 14).
+///   the most). A photograph letterboxed onto black and shrunk to the model's size is a band of
+///   texture crossing every line it covers — the "bag" a letterbox draws (issue 14).
 /// - **span shortfall**: `1 −` the larger of the content's bounding-box height over the image
 ///   height and its width over the image width: how much of the frame the content leaves empty
 ///   along its longer side. Fashion-MNIST scales every article to fill the frame along its longer
@@ -40,30 +39,33 @@ public struct Framing: Sendable, Hashable, Codable {
     public static func measure(_ x: UnsafePointer<Float>, height: Int, width: Int, channels: Int) -> Framing {
         guard height > 0, width > 0, channels > 0 else { return Framing(edgeToEdge: 0, spanShortfall: 1) }
         var fullRows = 0
-        var columnFull = [Bool](repeating: true, count: width)
+        var fullColumns = 0
         var top = height, bottom = -1, left = width, right = -1
-        for y in 0..<height {
-            var rowFull = true
-            for xx in 0..<width {
-                let base = (y * width + xx) * channels
-                var content = false
-                for c in 0..<channels where x[base + c] > level {
-                    content = true
-                    break
+        withUnsafeTemporaryAllocation(of: Bool.self, capacity: width) { columnFull in
+            columnFull.initialize(repeating: true)
+            for y in 0..<height {
+                var rowFull = true
+                for xx in 0..<width {
+                    let base = (y * width + xx) * channels
+                    var content = false
+                    for c in 0..<channels where x[base + c] > level {
+                        content = true
+                        break
+                    }
+                    if content {
+                        top = min(top, y)
+                        bottom = y
+                        left = min(left, xx)
+                        right = max(right, xx)
+                    } else {
+                        rowFull = false
+                        columnFull[xx] = false
+                    }
                 }
-                if content {
-                    top = min(top, y)
-                    bottom = y
-                    left = min(left, xx)
-                    right = max(right, xx)
-                } else {
-                    rowFull = false
-                    columnFull[xx] = false
-                }
+                if rowFull { fullRows += 1 }
             }
-            if rowFull { fullRows += 1 }
+            for full in columnFull where full { fullColumns += 1 }
         }
-        let fullColumns = columnFull.reduce(0) { $0 + ($1 ? 1 : 0) }
         let edge = max(Double(fullRows) / Double(height), Double(fullColumns) / Double(width))
         guard bottom >= 0 else { return Framing(edgeToEdge: edge, spanShortfall: 1) }
         let span = max(Double(bottom - top + 1) / Double(height), Double(right - left + 1) / Double(width))

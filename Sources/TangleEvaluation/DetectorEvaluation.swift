@@ -77,8 +77,8 @@ public struct DetectorEvaluation {
             let calibrator = Calibrator(
                 targetFalseFlagRate: 0.05,
                 outlierEvidence: Calibrator.defaultOutlierEvidence(
-                roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true,
-                darkBackground: setup.card.profile?.darkBackground ?? true),
+                    roles: LayerRoles(architecture: setup.network.architecture, among: layers), arrival: true,
+                    darkBackground: setup.card.profile?.darkBackground ?? true),
                 adversarialEvidence: Calibrator.defaultAdversarialEvidence(
                 roles: LayerRoles(architecture: setup.network.architecture, among: layers), darkBackground: setup.card.profile?.darkBackground ?? true),
                 perturbationEvidence: Calibrator.defaultPerturbationEvidence(darkBackground: setup.card.profile?.darkBackground ?? true))

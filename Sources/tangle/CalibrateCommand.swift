@@ -41,10 +41,10 @@ struct CalibrateCommand: ParsableCommand {
         help: "Attack images NAME=DIR written by `tangle attack --test calibration`, on this model or another (transferred), added to the routing mixture; repeatable. Never attacks on the evaluation set.")
     var attackSet: [String] = []
 
-    @Option(help: "Evidence of 'outlier', comma-separated (default: knn_<pooling layer> for the first two, energy, arrival_size and arrival_colour: how far the input as it arrived lies outside the training images' sizes and colour).")
+    @Option(help: "Evidence of 'outlier', comma-separated (default: knn_<pooling layer> for the first two, energy, arrival_size and arrival_colour: how far the input as it arrived lies outside the training images' sizes and colour; and for data on a dark uniform background edge_to_edge and span_shortfall: how the content sits in the frame).")
     var outlierEvidence: String?
 
-    @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first pooling layer>, knn_<first hidden dense layer>, mahalanobis, squeeze, roughness_2, roughness_8).")
+    @Option(help: "Evidence of 'adversarial', comma-separated (default: neighbours_<first pooling layer>, knn_<first hidden dense layer>, mahalanobis, squeeze, and for data on a dark uniform background roughness_2, roughness_8).")
     var adversarialEvidence: String?
 
     @Option(help: "Evidence of perturbation noise, its own group with its own share of the false-flag budget, comma-separated, or 'none' (default: roughness_8 for data on a dark uniform background, and noise_floor).")
