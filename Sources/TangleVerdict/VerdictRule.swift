@@ -184,6 +184,10 @@ public struct VerdictRule: Sendable {
         func describe(_ name: String) -> String? {
             guard let ref = byName[name], let v = ref.evidence.value(s, layers: calibration.layers, arrivals: calibration.arrival) else { return nil }
             let e = ref.evidence
+            // Where the calibration split's values stop being normal (the target fraction lies above).
+            func normal() -> Double {
+                ref.reference(predicted: s.prediction, minimum: minimumPerClass).threshold(flagging: calibration.targetFalseFlagRate)
+            }
             switch e.kind {
             case .arrivalSize, .arrivalColour:
                 guard let ranges = calibration.arrival, let a = s.arrival else { return nil }
@@ -195,13 +199,10 @@ public struct VerdictRule: Sendable {
                 guard let f = layers.first(where: { $0.layer == e.layer }) else { return nil }
                 return String(format: "%@ neighbour distance %.3f, normal ≤ %.3f", f.layer, f.distance, f.distanceThreshold)
             case .edgeToEdge:
-                let normal = ref.reference(predicted: s.prediction, minimum: minimumPerClass).threshold(flagging: calibration.targetFalseFlagRate)
-                return String(format: "content crosses %.0f%% of the frame edge to edge, normal ≤ %.0f%%", v * 100, normal * 100)
+                return String(format: "content crosses %.0f%% of the frame edge to edge, normal ≤ %.0f%%", v * 100, normal() * 100)
             case .spanShortfall:
-                let normal = ref.reference(predicted: s.prediction, minimum: minimumPerClass).threshold(flagging: calibration.targetFalseFlagRate)
-                return String(format: "content spans %.0f%% of the frame, normal ≥ %.0f%%", (1 - v) * 100, (1 - normal) * 100)
+                return String(format: "content spans %.0f%% of the frame, normal ≥ %.0f%%", (1 - v) * 100, (1 - normal()) * 100)
             case .mahalanobis, .squeeze, .roughness, .energy, .noiseFloor, .incoherence:
-                let ref = ref.reference(predicted: s.prediction, minimum: minimumPerClass)
                 let label =
                     switch e.kind {
                     case .roughness: "dark-region roughness (\(e.exponent ?? 0))"
@@ -211,7 +212,7 @@ public struct VerdictRule: Sendable {
                     case .energy: "energy (no class stands out)"
                     default: "Mahalanobis distance"
                     }
-                return String(format: "%@ %.3g, normal ≤ %.3g", label, v, ref.threshold(flagging: calibration.targetFalseFlagRate))
+                return String(format: "%@ %.3g, normal ≤ %.3g", label, v, normal())
             }
         }
         func strongest(_ names: [String], _ n: Int) -> String {
