@@ -131,7 +131,7 @@ extension WatchIntegrationTests {
         let done = waitUntil(timeout: 120) { WatchFixtures.records(root).count >= names.count }
         #expect(done, "only \(WatchFixtures.records(root).count) records")
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         let log = try String(contentsOfFile: "\(root)/verdicts.jsonl", encoding: .utf8)
         let fromDaemon = try BatchInvariance.records(log.split(separator: "\n"), dropping: BatchInvariance.volatile.union(["input.path"]))
         let fromClassify = try BatchInvariance.records(referenceLines, dropping: BatchInvariance.volatile.union(["input.path"]))

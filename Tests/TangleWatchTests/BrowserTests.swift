@@ -48,7 +48,7 @@ struct BrowserTests {
         #expect(try browser.evaluate("window.__dialogs.length") as? Int == 0)
         #expect(try browser.dom().contains("&lt;img src=x onerror=alert(1)&gt;.png"))
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 
     /// A JavaScript string literal.

@@ -52,7 +52,7 @@ struct HTTPServerTests {
         #expect(try Self.get("/healthz", port: port).status == 200)
         #expect(try Self.post(WatchFixtures.png(seed: 1), name: "late.png", port: port).status == 200)
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 
     @Test("POST /v1/judge gives classify's record for in-distribution, outlier, adversarial and rejected inputs, logged with source http")
@@ -116,7 +116,7 @@ struct HTTPServerTests {
         #expect(try Self.post([], name: nil, port: port).status == 415)
         #expect(try Self.post(WatchFixtures.png(seed: 2), name: "a/b.png", port: port).status == 400)
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 
     @Test("Oversized bodies are refused with 413, announced or streamed; the daemon keeps judging")
@@ -138,7 +138,7 @@ struct HTTPServerTests {
         #expect(try Self.post(WatchFixtures.png(seed: 3), name: "small.png", port: port).status == 200)
         #expect(WatchFixtures.records(root).count == 1)
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 
     @Test("Images are served only for logged files inside the root: no traversal, no links, no changed content")
@@ -186,7 +186,7 @@ struct HTTPServerTests {
         }
         #expect(try Self.get("/v1/charts/calibration.svg", port: port).status == 200)
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 
     @Test("Off loopback the server needs a token; with one, every route but /healthz and /readyz asks for it")
@@ -216,7 +216,7 @@ struct HTTPServerTests {
         #expect(try Self.get("/", port: port, headers: [("Authorization", "Basic \(basic)")]).status == 200)
         #expect(try Self.post(WatchFixtures.png(seed: 5), name: "x.png", port: port, headers: [("Authorization", "Bearer \(token)")]).status == 200)
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 
     @Test("A full judging queue answers 429 at once; every accepted post is judged and logged")
@@ -243,7 +243,7 @@ struct HTTPServerTests {
         #expect(all.contains(429), "\(all)")
         #expect(WatchFixtures.records(root).count == all.filter { $0 == 200 }.count)
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 
     @Test("With 200 idle connections open (and slow and garbage clients), the median POST /v1/judge latency stays within 2 ms of its idle figure")
@@ -294,7 +294,7 @@ struct HTTPServerTests {
         #expect(median(hostile) - median(idle) <= 10, "idle \(median(idle)) ms, with slow and garbage clients too \(median(hostile)) ms")
         #expect(hostile.max()! < 1000, "slowest post with slow and garbage clients open: \(hostile.max()!) ms")
         d.signal(SIGTERM)
-        #expect(d.waitExit() == 0)
+        d.expectCleanExit()
     }
 }
 

@@ -105,7 +105,7 @@ extension WatchIntegrationTests {
         #expect(WatchFixtures.records(root).map(\.input.path) == ["\(root)/rejected/broken.png"])
         #expect(names(in: "\(root)/processing").allSatisfy { String(decoding: $0, as: UTF8.self).hasSuffix(".lock") || names(in: "\(root)/processing/\(String(decoding: $0, as: UTF8.self))").isEmpty })
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
     }
 
     @Test("255-byte, 251-byte and non-UTF-8 names are judged: none is left in the inbox, the exact bytes are in the record")
@@ -132,7 +132,7 @@ extension WatchIntegrationTests {
         }
         #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count == 3 }, "\(daemon.stderr)")
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         #expect(names(in: "\(root)/inbox").isEmpty, "a file was stranded in the inbox")
         let records = WatchFixtures.records(root)
         let byName = Dictionary(uniqueKeysWithValues: records.map { ($0.input.name, $0) })
@@ -163,7 +163,7 @@ extension WatchIntegrationTests {
         #expect(daemon.waitReady(), "\(daemon.stderr)")
         #expect(waitUntil(timeout: 30) { WatchFixtures.records(root).count == 1 }, "\(daemon.stderr)")
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         let record = try #require(WatchFixtures.records(root).first)
         #expect(record.input.name == long)
         #expect(fm.fileExists(atPath: record.input.path ?? ""))
@@ -186,7 +186,7 @@ extension WatchIntegrationTests {
         Thread.sleep(forTimeInterval: 3)  // time for a second judgement to show
         for d in [first, second] {
             d.signal(SIGTERM)
-            #expect(d.waitExit() == 0)
+            d.expectCleanExit()
         }
         let records = WatchFixtures.records(root)
         #expect(records.count == count, "\(records.count) records for \(count) files")
@@ -207,7 +207,7 @@ extension WatchIntegrationTests {
         #expect(waitUntil(timeout: 20) { WatchFixtures.records(root).count == 1 }, "\(daemon.stderr)")
         #expect(Date().timeIntervalSince(started) < 8, "took \(Date().timeIntervalSince(started)) s")
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         #expect(FileManager.default.fileExists(atPath: "\(root)/source.png"), "the other link is left alone")
     }
 }
@@ -228,7 +228,7 @@ extension WatchIntegrationTests {
         let record = try #require(WatchFixtures.records(root).first)
         #expect(record.verdict != .rejected, "\(record.reason)")
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
     }
 }
 

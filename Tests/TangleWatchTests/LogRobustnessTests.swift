@@ -23,7 +23,7 @@ extension WatchIntegrationTests {
         #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).contains { $0.input.name == name } })
         #expect(waitUntil(timeout: 10) { daemon.stderr.contains("judged ") })
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         let log = daemon.stderr
         #expect(!log.contains("\u{1B}"), "the escape sequence reached the log raw")
         #expect(log.contains(#"name="evil\nname\u{1b}[31m.png""#), "\(log)")
@@ -41,7 +41,7 @@ extension WatchIntegrationTests {
         try WatchFixtures.drop(try WatchFixtures.png(seed: 1), name: "first.png", root: root)
         #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).count == 1 })
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         // A crash cut the next record short.
         let log = "\(root)/verdicts.jsonl"
         let handle = try #require(FileHandle(forWritingAtPath: log))
@@ -53,7 +53,7 @@ extension WatchIntegrationTests {
         try WatchFixtures.drop(try WatchFixtures.png(seed: 2), name: "second.png", root: root)
         #expect(waitUntil(timeout: 60) { WatchFixtures.records(root).contains { $0.input.name == "second.png" } })
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         let lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
         let decoder = VerdictRecord.decoder

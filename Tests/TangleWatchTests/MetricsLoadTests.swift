@@ -36,7 +36,7 @@ extension WatchIntegrationTests {
         #expect(again.status == 200 && again.seconds < 0.1, "second scrape took \(String(format: "%.3f", again.seconds)) s")
         idle.forEach { close($0) }
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
     }
 
     @Test("a client that sends half a request and stalls does not delay others; it is dropped within its deadline")
@@ -60,6 +60,6 @@ extension WatchIntegrationTests {
         let (_, closed) = HTTPProbe.readAll(stallers[0], timeout: 10)
         #expect(closed, "a stalled client was still connected \(String(format: "%.1f", HTTPProbe.now() - start)) s later")
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
     }
 }

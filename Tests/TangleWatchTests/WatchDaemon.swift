@@ -80,6 +80,14 @@ final class WatchDaemon {
         waitUntil(timeout: timeout) { !self.process.isRunning } ? process.terminationStatus : nil
     }
 
+    /// Expects the daemon to exit with status 0 within `timeout` seconds; on failure the message
+    /// carries the last lines it printed (a sanitizer's report, an error), which the log file
+    /// beside the root loses when the test removes it.
+    func expectCleanExit(timeout: Double = 30, sourceLocation: SourceLocation = #_sourceLocation) {
+        let status = waitExit(timeout: timeout)
+        #expect(status == 0, "exit status \(status.map(String.init) ?? "none (still running)"): \(stderr.split(separator: "\n").suffix(30).joined(separator: "\n"))", sourceLocation: sourceLocation)
+    }
+
     /// Kills the daemon if it still runs.
     func kill9() {
         if process.isRunning {

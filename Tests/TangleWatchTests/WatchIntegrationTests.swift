@@ -46,7 +46,7 @@ struct WatchIntegrationTests {
         expectRouted(names, root: root, exactlyOneRecord: true)
         #expect(WatchFixtures.records(root).count == names.count)
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         WatchFixtures.remove(root)
     }
 
@@ -78,7 +78,7 @@ struct WatchIntegrationTests {
         #expect(records.first?.verdict != .rejected, "\(records.first?.reason ?? "")")
         expectRouted(["slow.png"], root: root, exactlyOneRecord: true)
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         WatchFixtures.remove(root)
     }
 
@@ -123,7 +123,7 @@ struct WatchIntegrationTests {
         for r in records where counts[r.input.name, default: 0] > 1 && r.replayed == true { #expect(r.input.name.hasPrefix("crash-")) }
         #expect(!FileManager.default.fileExists(atPath: "\(root)/processing/\(first.process.processIdentifier)"))
         second.signal(SIGTERM)
-        #expect(second.waitExit() == 0)
+        second.expectCleanExit()
         WatchFixtures.remove(root)
     }
 
@@ -135,7 +135,7 @@ struct WatchIntegrationTests {
         try WatchFixtures.drop(try WatchFixtures.png(seed: 42), name: "x.png", root: root)
         #expect(waitUntil(timeout: 20) { WatchFixtures.records(root).count == 1 && WatchFixtures.processing(root).isEmpty })
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         let first = try #require(WatchFixtures.records(root).first)
         let firstPath = try #require(first.input.path)
         // A dead daemon (its lock file exists, nobody holds it) that had moved x.png (still linked in
@@ -159,7 +159,7 @@ struct WatchIntegrationTests {
         #expect(FileManager.default.fileExists(atPath: "\(folder)/x-1.png"))
         #expect(!FileManager.default.fileExists(atPath: dead) && !FileManager.default.fileExists(atPath: dead + ".lock"))
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         WatchFixtures.remove(root)
     }
 
@@ -182,8 +182,8 @@ struct WatchIntegrationTests {
         #expect(judgedByA + judgedByB == names.count)
         a.signal(SIGTERM)
         b.signal(SIGTERM)
-        #expect(a.waitExit() == 0)
-        #expect(b.waitExit() == 0)
+        a.expectCleanExit()
+        b.expectCleanExit()
         WatchFixtures.remove(root)
     }
 
@@ -229,7 +229,7 @@ struct WatchIntegrationTests {
         #expect(WatchFixtures.records(root).first { $0.input.name == "good.png" }?.verdict != .rejected)
         #expect(Set(WatchFixtures.inbox(root)) == ["a-folder", "a-fifo"])
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         WatchFixtures.remove(root)
     }
 
@@ -258,7 +258,7 @@ struct WatchIntegrationTests {
         for (i, name) in names.enumerated() { try WatchFixtures.drop(try WatchFixtures.png(seed: 30_000 + i), name: name, root: root) }
         #expect(waitUntil(timeout: 30) { !WatchFixtures.records(root).isEmpty })
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         #expect(WatchFixtures.processing(root).isEmpty)
         let routed = WatchFixtures.destinations(root)
         let waiting = Set(WatchFixtures.inbox(root))
@@ -294,7 +294,7 @@ struct WatchIntegrationTests {
         #expect(body.contains("tangle_queue_depth"))
         #expect(try httpGet(port: port, path: "/other").hasPrefix("HTTP/1.1 404"))
         daemon.signal(SIGTERM)
-        #expect(daemon.waitExit() == 0)
+        daemon.expectCleanExit()
         WatchFixtures.remove(root)
     }
 
