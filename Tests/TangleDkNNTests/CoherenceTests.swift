@@ -3,9 +3,7 @@ import Testing
 @testable import TangleDkNN
 
 @Suite struct CoherenceTests {
-    func coherence(_ x: [Float], _ h: Int, _ w: Int, _ c: Int) -> Double {
-        x.withUnsafeBufferPointer { Coherence.score($0.baseAddress!, height: h, width: w, channels: c) }
-    }
+    func coherence(_ x: [Float], _ h: Int, _ w: Int, _ c: Int) -> Double { measured(x, h, w, c, by: Coherence.score) }
 
     /// Every case of `Tests/Fixtures/reference.json` (numpy, from the definition with reshapes).
     @Test func matchesTheReferenceValues() throws {

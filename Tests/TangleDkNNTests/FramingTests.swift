@@ -3,16 +3,14 @@ import Testing
 @testable import TangleDkNN
 
 @Suite struct FramingTests {
-    func framing(_ x: [Float], _ h: Int, _ w: Int, _ c: Int = 1) -> Framing {
-        x.withUnsafeBufferPointer { Framing.measure($0.baseAddress!, height: h, width: w, channels: c) }
-    }
+    func framing(_ x: [Float], _ h: Int, _ w: Int, _ c: Int = 1) -> Framing { measured(x, h, w, c, by: Framing.measure) }
 
     /// Every case of `Tests/Fixtures/reference.json` (numpy, from the definition with reductions).
     @Test func matchesTheReferenceValues() throws {
         let cases = try InputFixtureCase.all()
         #expect(cases.count == 7)
         for c in cases {
-            let f = c.x.withUnsafeBufferPointer { Framing.measure($0.baseAddress!, height: c.height, width: c.width, channels: c.channels) }
+            let f = c.score(Framing.measure)
             #expect(abs(f.edgeToEdge - c.edgeToEdge) <= 1e-15, "\(c.name) edge to edge")
             #expect(abs(f.spanShortfall - c.spanShortfall) <= 1e-15, "\(c.name) span shortfall")
         }

@@ -27,10 +27,16 @@ struct InputFixtureCase {
         }
     }
 
-    /// Applies `score` to the case's pixels.
-    func score(_ score: (UnsafePointer<Float>, Int, Int, Int) -> Double) -> Double {
-        x.withUnsafeBufferPointer { score($0.baseAddress!, height, width, channels) }
+    /// Applies a per-image measure to the case's pixels.
+    func score<T>(_ measure: (UnsafePointer<Float>, Int, Int, Int) -> T) -> T {
+        measured(x, height, width, channels, by: measure)
     }
+}
+
+/// Applies a per-image measure (`NoiseFloor.score`, `Coherence.score`, `Framing.measure`) to the
+/// `h x w x c` pixels of `x`: the one place the tests of those measures reach their pointers.
+func measured<T>(_ x: [Float], _ h: Int, _ w: Int, _ c: Int, by measure: (UnsafePointer<Float>, Int, Int, Int) -> T) -> T {
+    x.withUnsafeBufferPointer { measure($0.baseAddress!, h, w, c) }
 }
 
 /// A fixture that cannot be read as the tests expect.

@@ -3,9 +3,7 @@ import Testing
 @testable import TangleDkNN
 
 @Suite struct NoiseFloorTests {
-    func floor(_ x: [Float], _ h: Int, _ w: Int, _ c: Int) -> Double {
-        x.withUnsafeBufferPointer { NoiseFloor.score($0.baseAddress!, height: h, width: w, channels: c) }
-    }
+    func floor(_ x: [Float], _ h: Int, _ w: Int, _ c: Int) -> Double { measured(x, h, w, c, by: NoiseFloor.score) }
 
     /// Every case of `Tests/Fixtures/reference.json` (numpy, written from the definition with array
     /// slices): the inputs are on the 2^-10 grid, so every kernel response is exact in float32 and
